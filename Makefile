@@ -29,7 +29,8 @@ lab: setup
 	@token=$$(test -f $(VENV)/.lab-token || $(PY) -c "import secrets;print(secrets.token_hex(16))" > $(VENV)/.lab-token; cat $(VENV)/.lab-token); \
 	echo ""; echo "  JupyterLab: http://127.0.0.1:$(PORT)/lab?token=$$token"; echo "  (Ctrl-C to stop)"; echo ""; \
 	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --ServerApp.port_retries=0 \
-	  --IdentityProvider.token=$$token --ServerApp.root_dir=$(CURDIR)
+	  --IdentityProvider.token=$$token --ServerApp.root_dir=$(CURDIR) \
+	  $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 # The README's test command: unit tests with sockets disabled, then every notebook, solution and grader.
 test: setup
