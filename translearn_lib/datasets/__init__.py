@@ -6,3 +6,4 @@
 """
 
 from translearn_lib.datasets.movielens import MovieLens, item_texts, load_movielens_100k  # noqa: F401
+from translearn_lib.datasets.shop import CrossDomainShop, make_cross_domain_shop  # noqa: F401
