@@ -1,0 +1,228 @@
+"""Unit tests for translearn_lib.recommenders on tiny synthetic data (values, not just "runs")."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from translearn_lib import metrics
+from translearn_lib.recommenders import (
+    BPR, EASE, ItemKNN, Popularity, Recommender, TextEASE, TextOnly, TwoTower, align_item_features,
+    ease_weights, evaluate, sample_negatives,
+)
+from translearn_lib.splits import Split, random_split
+
+
+def block_ratings(n_users=80, n_blocks=4, items_per_block=15, p=0.7, seed=0):
+    """Users of block b interact (with probability p) only with the items of block b."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for u in range(n_users):
+        b = u % n_blocks
+        items = np.arange(b * items_per_block, (b + 1) * items_per_block)
+        for i in items[rng.random(items.size) < p]:
+            rows.append((u, int(i), 5.0, 0))
+    return pd.DataFrame(rows, columns=["user_id", "item_id", "rating", "timestamp"])
+
+
+@pytest.fixture(scope="module")
+def block_split():
+    return random_split(block_ratings(), seed=1)
+
+
+def split_from_matrix(train, test=None):
+    """A Split whose train (and test) parts are given as dense 0/1 matrices."""
+    def frame(m):
+        u, i = np.nonzero(np.asarray(m))
+        return pd.DataFrame({"user": u, "item": i, "user_id": u, "item_id": i})
+    train = np.asarray(train)
+    test = np.zeros_like(train) if test is None else np.asarray(test)
+    return Split.from_frames(frame(train), frame(np.zeros_like(train)), frame(test), *train.shape)
+
+
+def random_ndcg(split, k=10):
+    """Expected NDCG@k of a random ranking, estimated with many random score matrices."""
+    rng = np.random.default_rng(0)
+    truth, seen = split.matrix("test"), split.seen("test")
+    users = np.flatnonzero(np.diff(truth.indptr))
+    vals = [metrics.ranking_metrics(rng.random((users.size, split.n_items)), truth[users], k, seen[users])["ndcg"]
+            for _ in range(20)]
+    return float(np.mean(vals))
+
+
+# -- Popularity ---------------------------------------------------------------------------------
+def test_popularity_ranks_by_count_and_masks_seen():
+    X = np.array([[1, 1, 0, 0], [1, 0, 1, 0], [1, 0, 1, 0], [0, 0, 1, 0]])
+    model = Popularity().fit(sp.csr_matrix(X))
+    np.testing.assert_array_equal(model.score([0]), [[3, 1, 3, 0]])
+    np.testing.assert_array_equal(model.recommend([3], k=3), [[0, 1, 3]])  # item 2 is seen
+    np.testing.assert_array_equal(model.recommend([3], k=2, exclude_seen=False), [[0, 2]])
+
+
+# -- EASE ---------------------------------------------------------------------------------------
+def test_ease_matches_columnwise_ridge_with_zero_diagonal():
+    rng = np.random.default_rng(3)
+    X = (rng.random((30, 7)) < 0.4).astype(float)
+    lam = 2.5
+    B = ease_weights(sp.csr_matrix(X), lam)
+    G = X.T @ X
+    for j in range(7):  # independent computation: ridge regression of column j on the others
+        others = [i for i in range(7) if i != j]
+        b = np.linalg.solve(G[np.ix_(others, others)] + lam * np.eye(6), G[others, j])
+        np.testing.assert_allclose(B[others, j], b, rtol=1e-8, atol=1e-10)
+        assert B[j, j] == 0.0
+    model = EASE(lam=lam).fit(sp.csr_matrix(X))
+    np.testing.assert_allclose(model.score([0, 5]), X[[0, 5]] @ B, rtol=1e-5, atol=1e-6)
+
+
+def test_text_ease_with_alpha_zero_is_ease_and_text_changes_weights():
+    rng = np.random.default_rng(4)
+    X = sp.csr_matrix((rng.random((25, 6)) < 0.5).astype(float))
+    F = rng.normal(size=(6, 3))
+    plain = EASE(lam=3.0).fit(X).weights_
+    np.testing.assert_allclose(TextEASE(F, lam=3.0, alpha=0.0).fit(X).weights_, plain, rtol=1e-6)
+    assert np.abs(TextEASE(F, lam=3.0, alpha=2.0).fit(X).weights_ - plain).max() > 1e-3
+
+
+# -- ItemKNN ------------------------------------------------------------------------------------
+def test_itemknn_cosine_with_shrink_and_topk():
+    X = np.array([[1, 1, 0], [1, 1, 1], [0, 1, 1], [1, 0, 0]], dtype=float)
+    model = ItemKNN(k=2, shrink=1.0).fit(sp.csr_matrix(X))
+    # items 0 and 1 share 2 users; |x0| = sqrt(3), |x1| = sqrt(3)
+    assert model.similarity_[0, 1] == pytest.approx(2 / (3 + 1.0))
+    assert np.all(np.diag(model.similarity_) == 0)
+    one = ItemKNN(k=1).fit(sp.csr_matrix(X))
+    assert np.all((one.similarity_ > 0).sum(axis=0) <= 1)  # one neighbour per item
+    np.testing.assert_allclose(model.score([3]), X[[3]] @ model.similarity_, rtol=1e-6)
+
+
+# -- TextOnly -----------------------------------------------------------------------------------
+def test_text_only_solves_the_ridge_normal_equations():
+    rng = np.random.default_rng(5)
+    X = (rng.random((20, 8)) < 0.4).astype(float)
+    F = rng.normal(size=(8, 3))
+    lam = 0.7
+    model = TextOnly(F, lam=lam, center=False).fit(sp.csr_matrix(X))
+    A = X @ F
+    # vec(A W F^T) = (F kron A) vec(W) with column-major vec
+    K = np.kron(F, A)
+    w = np.linalg.solve(K.T @ K + lam * np.eye(9), K.T @ X.reshape(-1, order="F"))
+    W = w.reshape(3, 3, order="F")
+    np.testing.assert_allclose(model.W_, W, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(model.score([2]), A[[2]] @ W @ F.T, rtol=1e-4, atol=1e-5)
+
+
+def test_text_only_scores_an_item_nobody_has_seen():
+    ratings = block_ratings(n_users=40, n_blocks=2, items_per_block=6, p=0.9)
+    X = sp.csr_matrix((np.ones(len(ratings)), (ratings.user_id, ratings.item_id)), shape=(40, 13))
+    F = np.zeros((13, 2))
+    F[:6, 0] = F[6:12, 1] = 1.0
+    F[12, 0] = 1.0  # a brand-new item whose text looks like block 0
+    model = TextOnly(F, lam=1.0, center=False).fit(X)
+    s = model.score(np.arange(40))
+    assert np.all(s[0::2, 12] > s[0::2, 6:12].max(axis=1))  # block-0 users: new item beats block 1
+    assert np.all(s[1::2, 12] < s[1::2, 6:12].min(axis=1))
+
+
+# -- sampling, BPR and the two-tower model ------------------------------------------------------
+def test_sample_negatives_never_returns_a_positive():
+    X = sp.csr_matrix(np.array([[1, 1, 1, 0, 0], [0, 1, 0, 1, 1]]))
+    users = np.repeat([0, 1], 500)
+    neg = sample_negatives(X, users, np.random.default_rng(0))
+    assert set(neg[:500]) == {3, 4} and set(neg[500:]) == {0, 2}
+
+
+def test_bpr_learns_planted_blocks_and_is_seeded(block_split):
+    kw = dict(dim=8, epochs=40, batch_size=128, lr=0.02, seed=7)
+    model = BPR(**kw).fit(block_split)
+    result = evaluate(model, block_split, k=10)
+    base = random_ndcg(block_split)
+    assert result["ndcg"] > 0.6 and result["ndcg"] > 2.5 * base, (result, base)
+    assert model.history_["loss"][-1] < model.history_["loss"][0]
+    again = BPR(**kw).fit(block_split)
+    np.testing.assert_allclose(again.score([0, 1]), model.score([0, 1]), rtol=1e-5, atol=1e-6)
+
+
+def test_two_tower_uses_text_for_items_without_ids(block_split):
+    n_items = block_split.n_items
+    # text features: a one-hot of the item's block (items are indexed 0..59, 15 per block)
+    block_of = block_split.item_ids // 15
+    F = np.eye(4)[block_of]
+    model = TwoTower(F, dim=8, use_item_ids=False, epochs=30, batch_size=128, lr=0.02, seed=3).fit(block_split)
+    s = model.score(np.arange(block_split.n_users))
+    user_block = block_split.user_ids % 4
+    same = s[np.arange(s.shape[0])[:, None], np.arange(n_items)[None, :]][user_block[:, None] == block_of[None, :]]
+    other = s[user_block[:, None] != block_of[None, :]]
+    assert same.mean() > other.mean() + 1.0
+    hybrid = TwoTower(F, dim=8, user_history=True, epochs=30, batch_size=128, lr=0.02, seed=3).fit(block_split)
+    assert evaluate(hybrid, block_split)["ndcg"] > 2.5 * random_ndcg(block_split)
+
+
+# -- evaluate -----------------------------------------------------------------------------------
+class Fixed(Recommender):
+    """Test double: returns a fixed score matrix."""
+
+    def __init__(self, scores):
+        super().__init__()
+        self.scores = np.asarray(scores, dtype=float)
+
+    def _fit(self, X, data):
+        pass
+
+    def _score(self, users):
+        return self.scores[users]
+
+
+def test_evaluate_masks_seen_items_and_batches_exactly():
+    train = np.array([[1, 1, 0, 0, 0], [0, 0, 1, 1, 0], [1, 0, 0, 0, 0]])
+    test = np.array([[0, 0, 1, 0, 0], [1, 0, 0, 0, 0], [0, 0, 0, 0, 0]])
+    split = split_from_matrix(train, test)
+    # training items get the highest scores, the test item comes right after
+    scores = 10 * train + 5 * test + np.arange(5)[None, :] * 0.01
+    model = Fixed(scores).fit(split)
+    r = evaluate(model, split, k=1)
+    assert r["ndcg"] == 1.0 and r["recall"] == 1.0 and r["n_users"] == 2  # user 2 has no test item
+    unmasked = metrics.ranking_metrics(scores[:2], sp.csr_matrix(test[:2]), k=1)
+    assert unmasked["ndcg"] == 0.0  # without the mask the seen items would win
+    rng = np.random.default_rng(0)
+    big = split_from_matrix((rng.random((50, 9)) < 0.3).astype(int), (rng.random((50, 9)) < 0.2).astype(int))
+    noisy = Fixed(rng.random((50, 9))).fit(big)
+    a, b = evaluate(noisy, big, k=3, batch_size=7), evaluate(noisy, big, k=3, batch_size=1000)
+    assert a == pytest.approx(b)
+
+
+# -- bad input ----------------------------------------------------------------------------------
+def test_bad_input_raises_clear_errors(block_split):
+    model = Popularity()
+    with pytest.raises(RuntimeError, match="fit"):
+        model.recommend([0])
+    with pytest.raises(ValueError, match="empty"):
+        model.fit(sp.csr_matrix((3, 4)))
+    with pytest.raises(ValueError, match="empty"):
+        model.fit(sp.csr_matrix((0, 4)))
+    model.fit(block_split)
+    with pytest.raises(ValueError, match="unknown user index 80"):
+        model.recommend([0, 80])
+    with pytest.raises(ValueError, match="unknown user index -1"):
+        model.score([-1])
+    for k in (0, -3, block_split.n_items + 1):
+        with pytest.raises(ValueError, match="k"):
+            model.recommend([0], k=k)
+        with pytest.raises(ValueError, match="k"):
+            evaluate(model, block_split, k=k)
+    with pytest.raises(ValueError, match="part"):
+        evaluate(model, block_split, part="train")
+    with pytest.raises(ValueError, match="items"):
+        TextOnly(np.ones((3, 2))).fit(block_split)
+    with pytest.raises(ValueError, match="positive"):
+        EASE(lam=0)
+    assert model.recommend([0], k=block_split.n_items).shape == (1, block_split.n_items)
+
+
+def test_align_item_features_reorders_and_reports_missing(block_split):
+    ids = block_split.item_ids[::-1]
+    feats = np.arange(len(ids))[:, None].astype(float)
+    out = align_item_features(block_split, ids, feats)
+    np.testing.assert_array_equal(out[:, 0], np.arange(len(ids))[::-1])
+    with pytest.raises(ValueError, match="no features"):
+        align_item_features(block_split, ids[1:], feats[1:])

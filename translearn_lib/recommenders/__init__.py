@@ -1,0 +1,23 @@
+"""Recommenders behind one small interface: ``fit(split)``, ``score(users)``, ``recommend(users, k)``.
+
+* :class:`Popularity`, :class:`ItemKNN`, :class:`EASE` — classic baselines (NumPy/SciPy);
+* :class:`BPR` — matrix factorisation with the BPR loss (Keras 3);
+* :class:`TextOnly` — BERT item embeddings only, no item IDs (closed form);
+* :class:`TwoTower` (alias :class:`Hybrid`) — Keras 3 two-tower model, item tower = ID embedding +
+  projection of the BERT embedding; :class:`TextEASE` — EASE with BERT side information;
+* :func:`evaluate` — full-ranking Recall/Precision/NDCG/Hit/MRR@K with seen items masked.
+
+Taught in notebooks/03_bert_recommender.ipynb.
+"""
+
+from .base import Recommender, as_train_matrix, check_k, evaluate, mask_scores
+from .content import TextOnly
+from .features import align_item_features, movielens_item_features
+from .linear import EASE, ItemKNN, Popularity, TextEASE, ease_weights
+from .neural import BPR, Hybrid, TwoTower, sample_negatives, triplet_epochs
+
+__all__ = [
+    "Recommender", "Popularity", "ItemKNN", "EASE", "TextEASE", "BPR", "TextOnly", "TwoTower", "Hybrid",
+    "evaluate", "ease_weights", "sample_negatives", "triplet_epochs", "align_item_features",
+    "movielens_item_features", "as_train_matrix", "check_k", "mask_scores",
+]

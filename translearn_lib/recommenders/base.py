@@ -1,0 +1,233 @@
+"""The common recommender interface, input checks and the full-ranking evaluation loop.
+
+Every model in :mod:`translearn_lib.recommenders` follows the same three-method contract:
+
+* ``fit(split)`` learns from ``split.matrix("train")`` (a :class:`translearn_lib.splits.Split`, or a
+  user x item ``scipy.sparse`` matrix of implicit feedback) and returns ``self``;
+* ``score(users)`` returns a dense ``(len(users), n_items)`` float32 array (higher = better);
+* ``recommend(users, k=10, exclude_seen=True)`` returns the top-``k`` item indices per user.
+
+Taught in notebooks/03_bert_recommender.ipynb.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+
+def as_train_matrix(data: Any) -> sp.csr_matrix:
+    """Return the binary user x item training matrix of a ``Split`` or a sparse/dense matrix.
+
+    Args:
+        data: a :class:`translearn_lib.splits.Split` (its ``matrix("train")`` is used), or a
+            ``scipy.sparse`` / NumPy 2-D array of implicit feedback (non-zero = interaction).
+
+    Returns:
+        scipy.sparse.csr_matrix: float32 matrix of 0/1, shape ``(n_users, n_items)``.
+
+    Raises:
+        ValueError: the data has no users, no items or no interactions.
+
+    Taught in notebooks/03_bert_recommender.ipynb.
+    """
+    if hasattr(data, "matrix") and callable(data.matrix):
+        X = data.matrix("train")
+    elif sp.issparse(data) or isinstance(data, np.ndarray):
+        X = data
+    else:
+        raise TypeError(f"fit() expects a translearn_lib.splits.Split or a user x item matrix, got {type(data).__name__}")
+    X = sp.csr_matrix(X, dtype=np.float32)
+    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"empty training data: matrix shape {X.shape}; the split needs users and items")
+    X.data[:] = 1.0
+    X.eliminate_zeros()
+    if X.nnz == 0:
+        raise ValueError("empty training data: the training part has no interactions")
+    return X
+
+
+def check_k(k: int, n_items: int) -> int:
+    """Validate a cut-off ``k`` against the catalogue size and return it as ``int``."""
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
+        raise ValueError(f"k must be an integer, got {k!r}")
+    if k <= 0:
+        raise ValueError(f"k must be positive, got k={k}")
+    if k > n_items:
+        raise ValueError(f"k={k} is larger than the catalogue ({n_items} items); choose k <= {n_items}")
+    return int(k)
+
+
+class Recommender:
+    """Base class: subclasses implement ``_fit(X, data)`` and ``_score(users)``.
+
+    Attributes:
+        n_users_ (int): number of users seen in ``fit``.
+        n_items_ (int): number of items.
+        train_ (scipy.sparse.csr_matrix): the training matrix (used to mask seen items).
+        fit_seconds_ (float): wall time of the last ``fit``.
+
+    Taught in notebooks/03_bert_recommender.ipynb.
+    """
+
+    name = "base"
+
+    def __init__(self) -> None:
+        self.train_: sp.csr_matrix | None = None
+        self.n_users_ = 0
+        self.n_items_ = 0
+        self.fit_seconds_ = float("nan")
+
+    # -- public API ---------------------------------------------------------------------------
+    def fit(self, data: Any) -> "Recommender":
+        """Learn from the training part of ``data`` (a ``Split`` or a user x item matrix).
+
+        Args:
+            data: a :class:`translearn_lib.splits.Split` or a sparse user x item matrix.
+
+        Returns:
+            Recommender: ``self``.
+
+        Raises:
+            ValueError: the training data is empty.
+        """
+        X = as_train_matrix(data)
+        self.train_ = X
+        self.n_users_, self.n_items_ = X.shape
+        start = time.perf_counter()
+        self._fit(X, data)
+        self.fit_seconds_ = time.perf_counter() - start
+        return self
+
+    def score(self, users: Any) -> np.ndarray:
+        """Scores of every item for the given users.
+
+        Args:
+            users: user indices (0-based, as in ``split.train["user"]``).
+
+        Returns:
+            numpy.ndarray: float32 array ``(len(users), n_items)``; higher means more recommended.
+
+        Raises:
+            ValueError: a user index is outside ``[0, n_users)``.
+            RuntimeError: the model was not fitted.
+        """
+        users = self._check_users(users)
+        return np.asarray(self._score(users), dtype=np.float32)
+
+    def recommend(self, users: Any, k: int = 10, exclude_seen: Any = True) -> np.ndarray:
+        """Top-``k`` item indices per user, best first.
+
+        Args:
+            users: user indices.
+            k: list length, ``1 <= k <= n_items``.
+            exclude_seen: ``True`` masks the items each user has in the training matrix, ``False``
+                masks nothing, or a sparse matrix ``(n_users, n_items)`` of items to mask (e.g.
+                ``split.seen("test")``).
+
+        Returns:
+            numpy.ndarray: int array ``(len(users), k)``.
+        """
+        users = self._check_users(users)
+        k = check_k(k, self.n_items_)
+        scores = self.score(users)
+        if exclude_seen is True:
+            scores = mask_scores(scores, self.train_[users])
+        elif exclude_seen is not False and exclude_seen is not None:
+            scores = mask_scores(scores, sp.csr_matrix(exclude_seen)[users])
+        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
+        return np.take_along_axis(part, order, axis=1)
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _check_users(self, users: Any) -> np.ndarray:
+        if self.train_ is None:
+            raise RuntimeError(f"{type(self).__name__} is not fitted yet: call fit(split) first")
+        users = np.atleast_1d(np.asarray(users))
+        if users.ndim != 1:
+            raise ValueError(f"users must be a 1-D list of user indices, got shape {users.shape}")
+        if users.size and not np.issubdtype(users.dtype, np.integer):
+            raise ValueError(f"user indices must be integers, got dtype {users.dtype}")
+        users = users.astype(np.int64)
+        bad = users[(users < 0) | (users >= self.n_users_)]
+        if bad.size:
+            raise ValueError(
+                f"unknown user index {int(bad[0])}: valid indices are 0..{self.n_users_ - 1} "
+                "(use split.train['user'], not the original user_id)"
+            )
+        return users
+
+    def _fit(self, X: sp.csr_matrix, data: Any) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _score(self, users: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        params = {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}
+        inner = ", ".join(f"{k}={v!r}" for k, v in params.items() if np.isscalar(v) or v is None)
+        return f"{type(self).__name__}({inner})"
+
+
+def mask_scores(scores: np.ndarray, exclude: sp.spmatrix) -> np.ndarray:
+    """Return a copy of ``scores`` with the non-zero entries of ``exclude`` set to ``-inf``."""
+    scores = np.array(scores, dtype=np.float32, copy=True)
+    exclude = sp.coo_matrix(exclude)
+    scores[exclude.row, exclude.col] = -np.inf
+    return scores
+
+
+def evaluate(model: Recommender, split: Any, k: int = 10, part: str = "test", batch_size: int = 512) -> dict:
+    """Full-ranking evaluation of a fitted model on one part of a split (RecBole protocol).
+
+    Every item is ranked for every user that has at least one interaction in ``part``; the items in
+    ``split.seen(part)`` (train for "valid", train + valid for "test") are masked. Users are scored
+    in batches so memory stays at ``batch_size x n_items`` floats.
+
+    Args:
+        model: a fitted :class:`Recommender`.
+        split: the :class:`translearn_lib.splits.Split` the model was fitted on.
+        k: cut-off, ``1 <= k <= n_items``.
+        part: ``"valid"`` or ``"test"``.
+        batch_size: users scored at a time.
+
+    Returns:
+        dict: ``recall``, ``precision``, ``ndcg``, ``hit``, ``mrr`` (means over evaluated users) and
+        ``n_users`` (how many users were evaluated).
+
+    Raises:
+        ValueError: bad ``k`` or ``part``, or no user has interactions in ``part``.
+
+    Taught in notebooks/03_bert_recommender.ipynb.
+    """
+    from translearn_lib import metrics
+
+    if part not in ("valid", "test"):
+        raise ValueError(f"part must be 'valid' or 'test', got {part!r}")
+    k = check_k(k, split.n_items)
+    if model.train_ is None:
+        raise RuntimeError(f"{type(model).__name__} is not fitted yet: call fit(split) first")
+    if model.train_.shape != (split.n_users, split.n_items):
+        raise ValueError(
+            f"model was fitted on a {model.train_.shape} matrix but the split is "
+            f"({split.n_users}, {split.n_items}): fit the model on this split"
+        )
+    truth = sp.csr_matrix(split.matrix(part))
+    seen = sp.csr_matrix(split.seen(part))
+    users = np.flatnonzero(np.diff(truth.indptr) > 0)
+    if users.size == 0:
+        raise ValueError(f"the '{part}' part of the split has no interactions to evaluate")
+    totals: dict[str, float] = {}
+    for start in range(0, users.size, batch_size):
+        batch = users[start : start + batch_size]
+        result = metrics.ranking_metrics(model.score(batch), truth[batch], k=k, exclude=seen[batch])
+        for name, value in result.items():
+            if name == "users":
+                continue
+            totals[name] = totals.get(name, 0.0) + float(value) * batch.size
+    out = {name: value / users.size for name, value in totals.items()}
+    out["n_users"] = int(users.size)
+    return out
