@@ -1,0 +1,162 @@
+"""Tests for translearn_lib.transfer on small synthetic cross-domain data (no TensorFlow)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from translearn_lib import transfer as T
+from translearn_lib.datasets import make_cross_domain_shop
+
+SMALL = dict(factors=8, iters=4)
+
+
+@pytest.fixture(scope="module")
+def task():
+    shop = make_cross_domain_shop(n_users=800, items_per_domain=100, overlap=0.8, seed=0)
+    return T.shop_task(shop, "electronics", "clothing", seed=0)
+
+
+@pytest.fixture(scope="module")
+def topic_emb(task):
+    """Stand-in for text embeddings: noisy one-hot topics (what a good encoder should recover)."""
+    shop = make_cross_domain_shop(n_users=800, items_per_domain=100, overlap=0.8, seed=0)
+    topics = shop.item_topics
+    rng = np.random.default_rng(0)
+    emb = topics + 0.05 * rng.normal(size=topics.shape)
+    return emb[task.source_item_ids], emb[task.target.item_ids]
+
+
+def test_make_task_shares_users():
+    src = pd.DataFrame({"user_id": [1, 1, 2, 5], "item_id": [10, 11, 10, 12]})
+    tgt = pd.DataFrame({"user_id": [1, 1, 1, 3, 3, 3, 3], "item_id": [7, 8, 9, 7, 8, 9, 6]})
+    t = T.make_task(src, tgt, texts=pd.Series({i: f"item {i}" for i in range(20)}))
+    assert list(t.user_ids) == [1, 2, 3, 5]
+    assert t.source.shape == (4, 3) and t.source.nnz == 4
+    assert t.target.n_users == 4 and t.target.n_items == 4
+    assert list(t.shared_users()) == [0]  # only user 1 is in both domains
+    assert t.source_texts == ["item 10", "item 11", "item 12"]
+    assert t.target_texts == ["item 6", "item 7", "item 8", "item 9"]
+    # user 3 (index 2) keeps its identity in the target split
+    all_target = pd.concat([t.target.train, t.target.valid, t.target.test])
+    assert set(all_target.loc[all_target.user_id == 3, "user"]) == {2}
+    with pytest.raises(ValueError, match="user_id"):
+        T.make_task(src.rename(columns={"user_id": "u"}), tgt)
+
+
+def test_shop_task_domains_and_platforms():
+    shop = make_cross_domain_shop(n_users=200, items_per_domain=30, seed=1)
+    t = T.shop_task(shop, "mobile", "pc")
+    assert t.source.shape[1] > 60 and t.target.n_items > 60  # platforms share the catalogue
+    with pytest.raises(ValueError, match="both be domains"):
+        T.shop_task(shop, "mobile", "clothing")
+    with pytest.raises(ValueError, match="differ"):
+        T.shop_task(shop, "books", "books")
+
+
+def test_subsample_target(task):
+    full = task.target
+    half = T.subsample_target(full, 0.5, seed=1)
+    assert 0.4 * len(full.train) < len(half.train) < 0.6 * len(full.train)
+    assert half.test.equals(full.test)
+    small = T.subsample_target(full, 0.1, seed=1)
+    key = lambda f: set(zip(f.user, f.item))
+    assert key(small.train) <= key(half.train)  # nested: 10 % is inside 50 %
+    by_user = T.subsample_target(full, 0.2, seed=1, by="user")
+    kept = set(by_user.train.user)
+    assert 0.1 * full.train.user.nunique() < len(kept) < 0.3 * full.train.user.nunique()
+    # a kept user keeps their whole history
+    u = next(iter(kept))
+    assert (by_user.train.user == u).sum() == (full.train.user == u).sum()
+    assert T.subsample_target(full, 1.0) is full
+    with pytest.raises(ValueError, match="share"):
+        T.subsample_target(full, 0.0)
+    with pytest.raises(ValueError, match="by"):
+        T.subsample_target(full, 0.5, by="item")
+
+
+def test_als_solve_matches_direct_least_squares():
+    rng = np.random.default_rng(0)
+    R = sp.csr_matrix((rng.random((6, 9)) < 0.3).astype(float))
+    Y = rng.normal(size=(9, 3))
+    X = T.als_solve(R, Y, reg=0.5, alpha=4.0, rows_mask=np.ones(6, bool))
+    for u in range(6):
+        c = 1 + 4.0 * R[u].toarray().ravel()
+        A = Y.T @ (c[:, None] * Y) + 0.5 * np.eye(3)
+        b = Y.T @ (c * R[u].toarray().ravel())
+        np.testing.assert_allclose(X[u], np.linalg.solve(A, b), rtol=1e-8)
+
+
+def test_fit_linear_mapping_recovers_a_linear_map():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4))
+    W_true = rng.normal(size=(4, 3))
+    Y = X @ W_true + 2.0
+    W = T.fit_linear_mapping(X, Y, reg=1e-6)
+    np.testing.assert_allclose(W[:-1], W_true, atol=1e-4)
+    np.testing.assert_allclose(W[-1], 2.0, atol=1e-4)
+    np.testing.assert_allclose(T.apply_linear_mapping(X, W), Y, atol=1e-4)
+    with pytest.raises(ValueError, match="same number of rows"):
+        T.fit_linear_mapping(X, Y[:10])
+
+
+def test_text_profile_scores():
+    history = sp.csr_matrix(np.array([[1, 1, 0], [0, 0, 0]], dtype=float))
+    hist_emb = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    cand = np.array([[2.0, 0.0], [0.0, 1.0]])
+    scores = T.text_profile_scores(history, hist_emb, cand)
+    np.testing.assert_allclose(scores, [[1.0, 0.0], [0.0, 0.0]])
+
+
+def test_center_by_domain_removes_domain_offset():
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(20, 5))
+    a, b = T.center_by_domain(base + 3.0, base - 3.0)
+    np.testing.assert_allclose(a, b, atol=1e-12)
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0)
+
+
+def test_strategies_shapes_and_transfer_helps(task, topic_emb):
+    sub = T.subsample_target(task.target, 0.1, seed=0, by="user")
+    models = T.default_strategies(*topic_emb, **SMALL)
+    assert set(models) == {"popularity", "target-only", "joint (CMF)", "pretrain + fine-tune",
+                           "EMCDR mapping", "text zero-shot", "text bridge (CTR)"}
+    ndcg = {}
+    for name, m in models.items():
+        m.fit(task.source, sub)
+        scores = m.score([0, 1, 2])
+        assert scores.shape == (3, task.target.n_items) and np.isfinite(scores).all()
+        ndcg[name] = T.evaluate(m, sub)["ndcg"]
+        recs = m.recommend([0, 1], sub, k=5)
+        assert recs.shape == (2, 5)
+    # with 10 % of target users, sharing users across domains beats the target alone
+    assert ndcg["joint (CMF)"] > 1.1 * ndcg["target-only"]
+    assert ndcg["pretrain + fine-tune"] > 1.1 * ndcg["target-only"]
+    assert ndcg["text bridge (CTR)"] > 1.3 * ndcg["target-only"]
+    assert ndcg["EMCDR mapping"] > ndcg["target-only"]
+    assert ndcg["text zero-shot"] > ndcg["popularity"]  # topic embeddings are informative here
+
+
+def test_joint_mf_with_zero_source_weight_ignores_source(task):
+    sub = T.subsample_target(task.target, 0.5, seed=0)
+    a = T.JointMF(source_weight=0.0, **SMALL).fit(task.source, sub)
+    empty = sp.csr_matrix(task.source.shape)
+    b = T.JointMF(source_weight=0.0, **SMALL).fit(empty, sub)
+    np.testing.assert_allclose(a.score(np.arange(20)), b.score(np.arange(20)), atol=1e-8)
+
+
+def test_finetune_keeps_source_factor_for_users_new_to_target(task):
+    sub = T.subsample_target(task.target, 0.1, seed=0, by="user")
+    m = T.PretrainFinetune(**SMALL).fit(task.source, sub)
+    cold = np.flatnonzero((np.diff(task.source.indptr) > 0) & (np.diff(sub.matrix("train").indptr) == 0))
+    ratio = m.user_factors[cold] / m.source_user_factors[cold]
+    np.testing.assert_allclose(ratio, m.finetune_weight / (m.reg + m.finetune_weight), rtol=1e-6)
+
+
+def test_unfitted_and_learning_curve(task):
+    with pytest.raises(RuntimeError, match="not fitted"):
+        T.TargetOnly().score([0])
+    curve = T.learning_curve(task, {"popularity": T.Popularity(), "cmf": T.JointMF(**SMALL)},
+                             shares=(0.25, 1.0), seed=0)
+    assert list(curve.columns[:3]) == ["strategy", "share", "ndcg"] and len(curve) == 4
+    assert curve.ndcg.between(0, 1).all()
