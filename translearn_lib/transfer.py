@@ -771,3 +771,62 @@ def learning_curve(task: CrossDomainTask, strategies: dict, shares=(0.05, 0.1, 0
             rows.append({"strategy": name, "share": share, "ndcg": res["ndcg"], "recall": res["recall"],
                          "hit": res["hit"], "seconds": time.perf_counter() - start})
     return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# The outline's pipeline with a Keras model: train on source -> migrate -> fine-tune -> recommend
+# --------------------------------------------------------------------------------------------
+
+from translearn_lib.recommenders import TwoTower  # noqa: E402  (imports Keras lazily)
+
+
+class MigratedTwoTower(TwoTower):
+    """A :class:`~translearn_lib.recommenders.TwoTower` for the target that starts from a source model.
+
+    Step 2 of "train on source -> migrate -> fine-tune on target -> recommend": the user embedding
+    table (users are shared) and the text projection (BERT space -> recommendation space, the same
+    for every domain) are copied from the source model; target item ID embeddings, if used, start
+    at zero so that a new item is first scored by its text alone. Step 3 is ordinary training on
+    the target with a smaller learning rate and few epochs. Layers named in ``freeze`` are not
+    updated (feature extraction instead of fine-tuning).
+
+    Args:
+        pretrained: a fitted ``TwoTower`` trained on the source domain (``use_item_ids=False``
+            or ``True``; only user and projection weights are carried over).
+        item_features: (n_target_items, d_text) text embeddings of the target items.
+        freeze: layer names to keep fixed, from ``("user_emb", "text_projection")``.
+        epochs, lr: fine-tuning budget (defaults: short and gentle).
+        **kw: other ``TwoTower`` arguments (``use_item_ids``, ``batch_size``, ``reg``, ``seed``).
+
+    Taught in notebooks/04_cross_domain_recommendation.ipynb.
+    """
+
+    name = "migrated TwoTower"
+    COPIED = ("user_emb", "text_projection")
+
+    def __init__(self, pretrained: TwoTower, item_features, freeze: Sequence[str] = (), epochs: int = 10,
+                 lr: float = 1e-3, **kw):
+        if getattr(pretrained, "net_", None) is None:
+            raise ValueError("pretrained must be a fitted TwoTower (call fit on the source first)")
+        unknown = set(freeze) - set(self.COPIED)
+        if unknown:
+            raise ValueError(f"can only freeze {self.COPIED}, got {sorted(unknown)}")
+        kw.setdefault("use_item_ids", True)
+        super().__init__(item_features, dim=pretrained.dim, epochs=epochs, lr=lr, **kw)
+        self.pretrained, self.freeze = pretrained, tuple(freeze)
+
+    def _build(self, X, data):
+        import numpy as _np
+
+        net = super()._build(X, data)
+        net(_np.zeros((1, 3), dtype="int32"))  # create the weights
+        source = {layer.name: layer for layer in self.pretrained.net_.layers}
+        if source["user_emb"].get_weights()[0].shape[0] != X.shape[0]:
+            raise ValueError("source and target must share the user index (build both from one CrossDomainTask)")
+        for layer in net.layers:
+            if layer.name in self.COPIED:
+                layer.set_weights(source[layer.name].get_weights())
+                layer.trainable = layer.name not in self.freeze
+            elif layer.name == "item_emb":
+                layer.set_weights([_np.zeros_like(w) for w in layer.get_weights()])
+        return net
