@@ -595,11 +595,12 @@ def neighbor_label_agreement(embeddings: np.ndarray, labels: Sequence, k: int = 
     """Share of each item's k nearest neighbours that carry the same label, averaged over items.
 
     A cheap, label-based probe of an embedding: used in chapter 02 to compare [CLS] and mean pooling
-    by main genre.
+    by genre. Labels may be single values (same label = agreement) or collections such as genre lists
+    (agreement = the neighbour shares at least one element).
 
     Args:
         embeddings: ``(n, dim)``.
-        labels: ``n`` labels (e.g. each film's first genre).
+        labels: ``n`` labels, or ``n`` lists/sets of labels.
         k: neighbours per item.
 
     Returns:
@@ -607,11 +608,111 @@ def neighbor_label_agreement(embeddings: np.ndarray, labels: Sequence, k: int = 
 
     Taught in notebooks/02_llm_text_representations.ipynb.
     """
-    labels = np.asarray(labels)
+    labels = list(labels)
     if len(labels) != len(embeddings):
         raise ValueError(f"{len(labels)} labels for {len(embeddings)} embeddings")
     idx, _ = nearest_neighbors(embeddings, k=k)
-    return float((labels[idx] == labels[:, None]).mean())
+    if labels and isinstance(labels[0], (list, tuple, set, frozenset, np.ndarray)):
+        sets = [frozenset(x) for x in labels]
+        hits = [[bool(sets[i] & sets[j]) for j in row] for i, row in enumerate(idx)]
+        return float(np.mean(hits))
+    arr = np.asarray(labels)
+    return float((arr[idx] == arr[:, None]).mean())
+
+
+def find_index(names: Sequence[str], query) -> int:
+    """Row of ``query`` in ``names``: exact match first, else the first name starting with it
+    (case-insensitive); an int is returned as is. Raises ``KeyError`` when nothing matches.
+
+    Taught in notebooks/02_llm_text_representations.ipynb.
+    """
+    if isinstance(query, (int, np.integer)):
+        return int(query)
+    exact = [i for i, n in enumerate(names) if n == query]
+    if exact:
+        return exact[0]
+    q = str(query).lower()
+    hits = [i for i, n in enumerate(names) if isinstance(n, str) and n.lower().startswith(q)]
+    if not hits:
+        raise KeyError(f"no item named {query!r}")
+    return hits[0]
+
+
+def neighbors_table(embeddings: np.ndarray, names: Sequence[str], queries: Sequence, k: int = 5):
+    """A readable table of each query's k cosine nearest neighbours.
+
+    Args:
+        embeddings: ``(n, dim)`` item vectors.
+        names: ``n`` display names (e.g. movie titles).
+        queries: row indices or names (exact match first, else the first name starting with it,
+            case-insensitive).
+        k: neighbours per query.
+
+    Returns:
+        pandas.DataFrame with columns query, rank, neighbour, cosine.
+
+    Taught in notebooks/02_llm_text_representations.ipynb.
+    """
+    import pandas as pd
+
+    names = list(names)
+    if len(names) != len(embeddings):
+        raise ValueError(f"{len(names)} names for {len(embeddings)} embeddings")
+    rows = [find_index(names, q) for q in queries]
+    idx, sims = nearest_neighbors(embeddings, k=k, queries=rows)
+    records = [
+        (names[r], rank + 1, names[j], round(float(s), 3))
+        for r, row_idx, row_sims in zip(rows, idx, sims)
+        for rank, (j, s) in enumerate(zip(row_idx, row_sims))
+    ]
+    return pd.DataFrame(records, columns=["query", "rank", "neighbour", "cosine"])
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process so far, in MB (Linux/macOS ``ru_maxrss``)."""
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def benchmark_encode(encoder: TextEncoder, texts, pooling: str = "mean", batch_size: int = 64, **kwargs) -> dict:
+    """Measure what encoding costs: a cold run (no cache), then a cached run.
+
+    The cold run computes every vector (``cache=False``, so an earlier cache entry does not hide the
+    cost) and then writes the cache; the second call is served from the cache.
+
+    Args:
+        encoder: from :func:`load_text_encoder`.
+        texts: the texts to encode.
+        pooling, batch_size, **kwargs: passed to :meth:`TextEncoder.encode`.
+
+    Returns:
+        dict with n, cold_seconds, items_per_second, cached_seconds, speedup, peak_memory_mb
+        (process peak, TensorFlow and the model included).
+
+    Taught in notebooks/02_llm_text_representations.ipynb.
+    """
+    texts = _validate_texts(texts)
+    t0 = time.perf_counter()
+    cold = encoder.encode(texts, pooling=pooling, batch_size=batch_size, cache=False, **kwargs)
+    cold_s = time.perf_counter() - t0
+    path = encoder.cache_path(texts, pooling, kwargs.get("max_length", 128))
+    _atomic_save(path, cold)
+    t0 = time.perf_counter()
+    warm = encoder.encode(texts, pooling=pooling, batch_size=batch_size, cache=True, **kwargs)
+    cached_s = time.perf_counter() - t0
+    if not np.array_equal(cold, warm):  # pragma: no cover - would mean a broken cache
+        raise RuntimeError("cached embeddings differ from the computed ones")
+    return {
+        "n": len(texts),
+        "cold_seconds": cold_s,
+        "items_per_second": len(texts) / cold_s if cold_s > 0 else float("inf"),
+        "cached_seconds": cached_s,
+        "speedup": cold_s / cached_s if cached_s > 0 else float("inf"),
+        "peak_memory_mb": peak_memory_mb(),
+    }
 
 
 __all__ = [
@@ -627,6 +728,10 @@ __all__ = [
     "l2_normalize",
     "nearest_neighbors",
     "neighbor_label_agreement",
+    "neighbors_table",
+    "find_index",
+    "benchmark_encode",
+    "peak_memory_mb",
     "resolve_model",
     "packaged_minilm_path",
     "file_sha256",

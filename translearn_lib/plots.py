@@ -1,0 +1,120 @@
+"""Plots shared by the chapters (matplotlib, inline in JupyterLab).
+
+Other chapters add their plotting helpers here. Everything is seeded and returns the matplotlib
+``Axes`` so a notebook can adjust titles or save the figure.
+
+Taught in notebooks/02_llm_text_representations.ipynb.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Sequence
+
+import numpy as np
+
+from translearn_lib import config
+
+OTHER = "other"
+
+
+def main_genres(genre_lists: Sequence[Sequence[str]], keep: int = 8) -> list[str]:
+    """One colour label per item: its most specific genre.
+
+    MovieLens lists genres alphabetically, so "the first genre" is mostly "Action" or "Comedy". The
+    most specific genre (the item's rarest one in the catalogue) says more: *Toy Story* becomes
+    Animation rather than Comedy. Labels outside the ``keep`` most frequent become ``"other"``.
+
+    Args:
+        genre_lists: one list of genres per item (``MovieLens.items.genres``).
+        keep: number of distinct labels to keep (the rest map to ``"other"``).
+
+    Returns:
+        list[str]: one label per item (``"other"`` also for items without genres).
+
+    Taught in notebooks/02_llm_text_representations.ipynb.
+    """
+    freq = Counter(g for gs in genre_lists for g in gs)
+    raw = [min(gs, key=lambda g: (freq[g], g)) if len(gs) else OTHER for gs in genre_lists]
+    top = {g for g, _ in Counter(r for r in raw if r != OTHER).most_common(keep)}
+    return [r if r in top else OTHER for r in raw]
+
+
+def project_2d(embeddings: np.ndarray, method: str = "pca", seed: int = config.DEFAULT_SEED) -> np.ndarray:
+    """Project vectors to 2-D for plotting.
+
+    Args:
+        embeddings: ``(n, dim)``.
+        method: ``"pca"`` (linear, fast, keeps global distances) or ``"tsne"`` (non-linear, keeps
+            local neighbourhoods; seeded, initialised with PCA; a few seconds for 2,000 points).
+        seed: random state for t-SNE.
+
+    Returns:
+        ``(n, 2)`` float array.
+
+    Taught in notebooks/02_llm_text_representations.ipynb.
+    """
+    x = np.asarray(embeddings, dtype=np.float32)
+    if x.ndim != 2 or len(x) < 3:
+        raise ValueError(f"need a (n >= 3, dim) array, got shape {x.shape}")
+    if method == "pca":
+        from sklearn.decomposition import PCA
+
+        return PCA(n_components=2, random_state=seed).fit_transform(x)
+    if method == "tsne":
+        from sklearn.manifold import TSNE
+
+        perplexity = float(min(30, (len(x) - 1) / 3))
+        return TSNE(n_components=2, init="pca", perplexity=perplexity, random_state=seed).fit_transform(x)
+    raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}")
+
+
+def plot_projection(
+    points: np.ndarray,
+    labels: Sequence[str],
+    annotate: dict[int, str] | None = None,
+    title: str | None = None,
+    ax=None,
+    point_size: float = 8.0,
+):
+    """Scatter 2-D points coloured by label, with optional text labels on chosen points.
+
+    Args:
+        points: ``(n, 2)`` from :func:`project_2d`.
+        labels: ``n`` labels (e.g. from :func:`main_genres`); ``"other"`` is drawn in light grey
+            underneath the rest.
+        annotate: ``{row index: text}`` points to label (e.g. a few famous films).
+        title: axes title.
+        ax: an existing matplotlib Axes (a new 7x6 figure otherwise).
+        point_size: marker size.
+
+    Returns:
+        matplotlib Axes.
+
+    Taught in notebooks/02_llm_text_representations.ipynb.
+    """
+    import matplotlib.pyplot as plt
+
+    pts = np.asarray(points)
+    labels = np.asarray(labels)
+    if pts.shape != (len(labels), 2):
+        raise ValueError(f"points {pts.shape} do not match {len(labels)} labels")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 6))
+    names = [n for n, _ in Counter(labels[labels != OTHER]).most_common()]
+    cmap = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
+    if (labels == OTHER).any():
+        m = labels == OTHER
+        ax.scatter(pts[m, 0], pts[m, 1], s=point_size, c="#d0d0d0", label=OTHER, linewidths=0)
+    for i, name in enumerate(names):
+        m = labels == name
+        ax.scatter(pts[m, 0], pts[m, 1], s=point_size, color=cmap(i % cmap.N), label=name, linewidths=0)
+    for idx, txt in (annotate or {}).items():
+        ax.annotate(txt, pts[idx], fontsize=8, xytext=(3, 3), textcoords="offset points")
+        ax.scatter(*pts[idx], s=point_size * 4, facecolors="none", edgecolors="black", linewidths=0.8)
+    ax.legend(markerscale=2, fontsize=8, loc="best", frameon=False)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title)
+    return ax
