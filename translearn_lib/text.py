@@ -288,6 +288,8 @@ class TextEncoder:
     def tokenizer(self):
         """The ``transformers`` fast tokenizer (WordPiece for BERT)."""
         if self._tokenizer is None:
+            # transformers announces that PyTorch is absent; the course never needs it
+            os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
             from transformers import AutoTokenizer
 
             self._tokenizer = AutoTokenizer.from_pretrained(str(self.path))
@@ -379,7 +381,7 @@ class TextEncoder:
         starts = range(0, len(texts), batch_size)
         show = len(texts) > PROGRESS_THRESHOLD if progress is None else bool(progress)
         if show:
-            from tqdm import tqdm
+            from tqdm.auto import tqdm  # a widget in Jupyter, text in a terminal
 
             starts = tqdm(starts, desc=f"encoding with {self.name}", unit="batch", leave=False)
         for s in starts:
