@@ -116,15 +116,20 @@ class _KerasRecommender(Recommender):
     def _build(self, X: sp.csr_matrix, data: Any):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _loss(self):
+        import keras
+
+        return keras.losses.BinaryCrossentropy(from_logits=True)  # y = 1: -log sigmoid(s_ui - s_uj)
+
+    def _targets(self, triples: np.ndarray) -> np.ndarray:
+        return np.ones(len(triples), dtype="float32")
+
     def _fit(self, X: sp.csr_matrix, data: Any) -> None:
         import keras
 
         keras.utils.set_random_seed(self.seed)
         self.net_ = self._build(X, data)
-        self.net_.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=self.lr),
-            loss=keras.losses.BinaryCrossentropy(from_logits=True),  # y = 1: -log sigmoid(s_ui - s_uj)
-        )
+        self.net_.compile(optimizer=keras.optimizers.Adam(learning_rate=self.lr), loss=self._loss())
         rng = np.random.default_rng(self.seed)
         # Triples for several epochs go to ONE fit call (a Python data generator per batch was 2.5x
         # slower); chunks of ~2M triples keep memory bounded.
@@ -136,7 +141,7 @@ class _KerasRecommender(Recommender):
             triples = triplet_epochs(X, n, rng)
             steps = int(np.ceil(X.nnz / self.batch_size))
             recorder = _EpochLoss.make(steps, n)
-            self.net_.fit(triples, np.ones(len(triples), dtype="float32"), batch_size=self.batch_size,
+            self.net_.fit(triples, self._targets(triples), batch_size=self.batch_size,
                           epochs=1, shuffle=False, verbose=self.verbose, callbacks=[recorder])
             self.history_["loss"] += recorder.losses
             done += n
@@ -212,7 +217,8 @@ class BPR(_KerasRecommender):
 
 
 def _two_tower_net(n_users: int, features: np.ndarray, dim: int, reg: float, use_item_ids: bool,
-                   history: sp.csr_matrix | None):
+                   history: sp.csr_matrix | None, softmax: bool = False, use_user_ids: bool = True,
+                   history_dropout: float = 0.0):
     import keras
     from keras import layers, ops
 
@@ -224,11 +230,16 @@ def _two_tower_net(n_users: int, features: np.ndarray, dim: int, reg: float, use
 
         def __init__(self):
             super().__init__()
-            self.user_emb = layers.Embedding(n_users, dim, embeddings_initializer="glorot_normal", name="user_emb")
+            self.user_emb = (
+                layers.Embedding(n_users, dim, embeddings_initializer="glorot_normal", name="user_emb")
+                if use_user_ids else None
+            )
             self.item_emb = (
                 layers.Embedding(n_items, dim, embeddings_initializer="glorot_normal", name="item_emb")
                 if use_item_ids else None
             )
+            # dropping history items during training (as in Mult-DAE) stops the tower memorising users
+            self.hist_dropout = layers.Dropout(history_dropout) if history_dropout > 0 else None
             # frozen BERT features, looked up like an embedding table
             self.text = layers.Embedding(n_items, d_text, trainable=False, name="bert_features")
             self.text.build((None,))
@@ -247,12 +258,15 @@ def _two_tower_net(n_users: int, features: np.ndarray, dim: int, reg: float, use
                 v = v + self.item_emb(items)
             return v
 
-        def user_tower(self, users, all_items=None, leave_out=None):
-            p = self.user_emb(users)
+        def user_tower(self, users, all_items=None, leave_out=None, training=False):
+            p = self.user_emb(users) if self.user_emb is not None else 0.0
             if history is not None:
                 if all_items is None:
                     all_items = self.item_tower(ops.arange(n_items))
-                total = ops.matmul(self.hist(users), all_items)  # sum of the history's item vectors
+                rows = self.hist(users)
+                if self.hist_dropout is not None:
+                    rows = self.hist_dropout(rows, training=training)
+                total = ops.matmul(rows, all_items)  # sum of the history's item vectors
                 n = ops.take(self.hist_count, users)
                 if leave_out is not None:  # drop the target item from its own history (no leakage)
                     total = total - leave_out
@@ -260,10 +274,16 @@ def _two_tower_net(n_users: int, features: np.ndarray, dim: int, reg: float, use
                 p = p + total / ops.expand_dims(ops.maximum(n, 1.0), -1)
             return p
 
-        def call(self, x):
-            all_items = self.item_tower(ops.arange(n_items)) if history is not None else None
-            qi, qj = self.item_tower(x[:, 1]), self.item_tower(x[:, 2])
-            p = self.user_tower(x[:, 0], all_items, leave_out=qi if history is not None else None)
+        def call(self, x, training=False):
+            all_items = self.item_tower(ops.arange(n_items)) if (history is not None or softmax) else None
+            qi = self.item_tower(x[:, 1])
+            p = self.user_tower(x[:, 0], all_items, leave_out=qi if history is not None else None,
+                                training=training)
+            if softmax:  # full softmax: every other item of the catalogue is a negative
+                if reg > 0:
+                    self.add_loss(reg * ops.mean(ops.sum(p * p + qi * qi, axis=-1)))
+                return ops.matmul(p, ops.transpose(all_items))
+            qj = self.item_tower(x[:, 2])
             if reg > 0:
                 self.add_loss(reg * ops.mean(ops.sum(p * p + qi * qi + qj * qj, axis=-1)))
             return ops.sum(p * (qi - qj), axis=-1)
@@ -283,7 +303,9 @@ class TwoTower(_KerasRecommender):
     ``s(u, i) = <user_tower(u), item_tower(i)>`` with
     ``item_tower(i) = e_i + W f_i`` (``f_i`` the frozen BERT embedding of the item's text, ``W`` a
     learned ``d_text -> dim`` projection) and ``user_tower(u) = e_u`` (+ the mean item vector of the
-    user's training history when ``user_history=True``). Trained with BPR on implicit feedback.
+    user's training history when ``user_history=True``). Trained on implicit feedback with BPR
+    (one sampled negative per positive) or, with ``loss="softmax"``, a full softmax over the
+    catalogue (cheap for a few thousand items; use sampled softmax for millions).
     With ``use_item_ids=False`` the item side is pure text, so unseen items can still be scored.
 
     Args:
@@ -291,6 +313,10 @@ class TwoTower(_KerasRecommender):
         dim: size of the shared user/item space.
         use_item_ids: add a free ID embedding to the item tower.
         user_history: add the mean of the history's item vectors to the user tower.
+        loss: ``"bpr"`` or ``"softmax"``.
+        use_user_ids: give the user tower a free ID embedding (False: the user is only their history,
+            so new users with a few interactions can be scored without retraining).
+        history_dropout: share of history items dropped at random during training.
         epochs, batch_size, lr, reg, seed, verbose: as in :class:`BPR`.
 
     Taught in notebooks/03_bert_recommender.ipynb.
@@ -299,17 +325,38 @@ class TwoTower(_KerasRecommender):
     name = "TwoTower"
 
     def __init__(self, item_features: np.ndarray, dim: int = 64, use_item_ids: bool = True,
-                 user_history: bool = False, epochs: int = 60, batch_size: int = 2048, lr: float = 5e-3,
-                 reg: float = 0.0, seed: int = 42, verbose: int = 0) -> None:
+                 user_history: bool = False, loss: str = "bpr", use_user_ids: bool = True,
+                 history_dropout: float = 0.0, epochs: int = 60, batch_size: int = 2048,
+                 lr: float = 5e-3, reg: float = 0.0, seed: int = 42, verbose: int = 0) -> None:
         super().__init__(dim, epochs, batch_size, lr, reg, seed, verbose)
+        if loss not in ("bpr", "softmax"):
+            raise ValueError(f"loss must be 'bpr' or 'softmax', got {loss!r}")
+        if not use_user_ids and not user_history:
+            raise ValueError("the user tower needs user IDs, the user history, or both")
+        if not 0 <= history_dropout < 1:
+            raise ValueError(f"history_dropout must be in [0, 1), got {history_dropout}")
+        self.use_user_ids = bool(use_user_ids)
+        self.history_dropout = float(history_dropout)
         self.item_features = np.asarray(item_features, dtype=np.float32)
         self.use_item_ids = bool(use_item_ids)
         self.user_history = bool(user_history)
+        self.loss = loss
 
     def _build(self, X: sp.csr_matrix, data: Any):
         F = check_features(self.item_features, X.shape[1]).astype(np.float32)
         return _two_tower_net(X.shape[0], F, self.dim, self.reg, self.use_item_ids,
-                              X if self.user_history else None)
+                              X if self.user_history else None, softmax=self.loss == "softmax",
+                              use_user_ids=self.use_user_ids, history_dropout=self.history_dropout)
+
+    def _loss(self):
+        import keras
+
+        if self.loss == "softmax":  # -log softmax_i(<p_u, q_*>): the positive against the whole catalogue
+            return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        return super()._loss()
+
+    def _targets(self, triples: np.ndarray) -> np.ndarray:
+        return triples[:, 1].astype("int32") if self.loss == "softmax" else super()._targets(triples)
 
 
 Hybrid = TwoTower

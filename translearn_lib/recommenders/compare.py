@@ -1,0 +1,203 @@
+"""One comparison routine shared by benchmarks/ml100k.py and chapter 03 (same code, same numbers).
+
+RecBole protocol: random 8:1:1 split per user, full ranking over all items, items seen in train
+(and valid, for test) masked, embedding size 64. Hyper-parameters of the closed-form models are
+picked on the VALID part of each split (never on test); the Keras models use settings tuned once on
+the valid part of seed 42 (see benchmarks/ml100k.py --tune).
+
+Taught in notebooks/03_bert_recommender.ipynb.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .base import Recommender, evaluate
+from .content import TextOnly
+from .linear import EASE, ItemKNN, Popularity, TextEASE
+from .neural import BPR, TwoTower
+
+METRICS = ("recall", "ndcg", "hit", "mrr", "precision")
+CACHE_VERSION = "v1"  # bump when a model's code changes, so stale cached results are ignored
+
+
+@dataclass
+class ModelSpec:
+    """How to build one row of the comparison.
+
+    Attributes:
+        name: row label.
+        build: ``build(params, item_features, seed) -> Recommender``.
+        grid: candidate parameter dicts; with more than one, the best on valid NDCG@k is kept.
+        uses_text: whether the model reads the BERT item features.
+    """
+
+    name: str
+    build: Callable[[dict, np.ndarray | None, int], Recommender]
+    grid: list = field(default_factory=lambda: [{}])
+    uses_text: bool = False
+
+    def describe(self) -> str:
+        return json.dumps({"name": self.name, "grid": self.grid}, sort_keys=True, default=str)
+
+
+# Keras settings tuned on valid (seed 42); RecBole's BPR uses lr 1e-3, batch 2048, no L2, early stop.
+BPR_PARAMS = dict(dim=64, epochs=80, batch_size=4096, lr=5e-3, reg=1e-2)
+# Hybrid: full softmax + history-aware user tower peaked on valid after ~10 epochs (BPR variant: 80
+# epochs for a lower valid NDCG); see benchmarks/ml100k.py's docstring for the tuning log.
+HYBRID_PARAMS = dict(dim=64, epochs=10, batch_size=1024, lr=2e-3, reg=0.0, use_item_ids=True, user_history=True,
+                     loss="softmax")
+
+
+def default_specs(fast: bool = False) -> dict[str, ModelSpec]:
+    """The rows of the ML-100K table: Pop, ItemKNN, BPR, EASE, TextOnly, TextEASE, Hybrid.
+
+    Args:
+        fast: one candidate per grid (the values usually chosen on valid), for quick runs.
+
+    Returns:
+        dict: name -> :class:`ModelSpec`, in table order.
+
+    Taught in notebooks/03_bert_recommender.ipynb.
+    """
+    def grid(full, quick):
+        return [quick] if fast else full
+
+    specs = [
+        ModelSpec("Pop", lambda p, F, s: Popularity()),
+        ModelSpec("ItemKNN", lambda p, F, s: ItemKNN(**p), grid([{"k": k} for k in (50, 100, 200)], {"k": 100})),
+        ModelSpec("BPR", lambda p, F, s: BPR(seed=s, **{**BPR_PARAMS, **p})),
+        ModelSpec("EASE", lambda p, F, s: EASE(**p), grid([{"lam": v} for v in (150, 250, 400, 700)], {"lam": 250})),
+        ModelSpec("TextOnly", lambda p, F, s: TextOnly(F, center=False, **p),
+                  grid([{"lam": v} for v in (1e3, 3e3, 1e4, 3e4)], {"lam": 1e4}), uses_text=True),
+        ModelSpec("TextEASE", lambda p, F, s: TextEASE(F, **p),
+                  grid([{"lam": lam, "alpha": a} for lam in (250, 400) for a in (2, 4, 6)], {"lam": 250, "alpha": 4}),
+                  uses_text=True),
+        ModelSpec("Hybrid", lambda p, F, s: TwoTower(F, seed=s, **{**HYBRID_PARAMS, **p}), uses_text=True),
+    ]
+    return {spec.name: spec for spec in specs}
+
+
+def _cache_key(name: str, params: dict, seed: int, k: int, ratings: pd.DataFrame,
+               features: np.ndarray | None) -> str:
+    h = hashlib.sha256()
+    h.update(f"{CACHE_VERSION}|{name}|{json.dumps(params, sort_keys=True, default=str)}|{seed}|{k}".encode())
+    h.update(pd.util.hash_pandas_object(ratings[["user_id", "item_id"]], index=False).values.tobytes())
+    if features is not None:
+        h.update(np.ascontiguousarray(features, dtype=np.float32).tobytes())
+    return h.hexdigest()[:24]
+
+
+def run_comparison(ratings: pd.DataFrame, item_ids: Sequence, item_features: np.ndarray,
+                   seeds: Sequence[int] = (42,), models: Sequence[str] | None = None, k: int = 10,
+                   specs: dict[str, ModelSpec] | None = None, cache: bool = True,
+                   log: Callable[[str], Any] | None = print) -> pd.DataFrame:
+    """Train and evaluate every model on ``random_split(ratings, seed)`` for each seed.
+
+    For a model with several candidate settings (``spec.grid``) every candidate is trained on
+    train and scored on valid; the one with the best valid NDCG@k is reported on test.
+
+    Args:
+        ratings: interactions (``user_id``, ``item_id``, ...), e.g. MovieLens-100K.
+        item_ids: original item id of each row of ``item_features``.
+        item_features: BERT embeddings, one row per item id.
+        seeds: split and model seeds, one run per seed.
+        models: subset of row names (default: all of ``specs``).
+        k: cut-off for the metrics.
+        specs: model definitions (default :func:`default_specs`).
+        cache: reuse results stored under ``config.cache_dir("results")`` for an identical
+            candidate (model, parameters, seed, k, data, features and ``CACHE_VERSION``). The
+            benchmark fills the cache, so the notebook reads seed 42 instead of retraining.
+        log: progress printer (``None`` for silence).
+
+    Returns:
+        pandas.DataFrame: one row per (model, seed) with test ``recall, ndcg, hit, mrr, precision``,
+        ``valid_ndcg``, ``fit_s`` (training wall time of the kept candidate), ``params`` and
+        ``cached``.
+
+    Taught in notebooks/03_bert_recommender.ipynb.
+    """
+    from translearn_lib import config
+    from translearn_lib.splits import random_split
+
+    from .features import align_item_features
+
+    specs = specs or default_specs()
+    names = list(models) if models is not None else list(specs)
+    unknown = [n for n in names if n not in specs]
+    if unknown:
+        raise ValueError(f"unknown model(s) {unknown}; choose from {list(specs)}")
+    folder = config.cache_dir("results", "ml_comparison") if cache else None
+    rows = []
+    for seed in seeds:
+        split = features = None
+        for name in names:
+            spec = specs[name]
+            candidates = []
+            for params in spec.grid:
+                key = _cache_key(name, params, seed, k, ratings, item_features if spec.uses_text else None)
+                path = folder / f"{name}-{key}.json" if folder is not None else None
+                if path is not None and path.is_file():
+                    cand = json.loads(path.read_text())
+                    cand["cached"] = True
+                else:
+                    if split is None:
+                        split = random_split(ratings, seed=seed)
+                        features = align_item_features(split, item_ids, item_features)
+                    model = spec.build(dict(params), features, seed).fit(split)
+                    valid = evaluate(model, split, k=k, part="valid")
+                    test = evaluate(model, split, k=k, part="test")
+                    cand = {"model": name, "seed": int(seed), **{m: float(test[m]) for m in METRICS},
+                            "valid_ndcg": float(valid["ndcg"]), "fit_s": float(model.fit_seconds_),
+                            "params": json.dumps(params, sort_keys=True), "cached": False}
+                    if path is not None:
+                        tmp = path.with_suffix(".tmp")
+                        tmp.write_text(json.dumps(cand))
+                        tmp.replace(path)
+                candidates.append(cand)
+            row = max(candidates, key=lambda c: c["valid_ndcg"])  # chosen on VALID, never on test
+            rows.append(row)
+            if log:
+                how = "cached" if row["cached"] else f"fit {row['fit_s']:5.1f}s"
+                log(f"seed {seed} {name:9s} {how:12s} valid NDCG@{k}={row['valid_ndcg']:.4f} "
+                    f"test NDCG@{k}={row['ndcg']:.4f}  {row['params']}")
+    return pd.DataFrame(rows)
+
+
+def summarize(results: pd.DataFrame) -> pd.DataFrame:
+    """Mean and standard deviation over seeds, one row per model (table order kept).
+
+    Returns:
+        pandas.DataFrame: columns ``<metric>_mean``, ``<metric>_std`` for recall/ndcg/hit/mrr and
+        ``fit_s_mean``, plus ``seeds``.
+
+    Taught in notebooks/03_bert_recommender.ipynb.
+    """
+    order = list(dict.fromkeys(results["model"]))
+    grouped = results.groupby("model", sort=False)
+    out = pd.DataFrame(index=order)
+    for m in ("recall", "ndcg", "hit", "mrr", "fit_s"):
+        out[f"{m}_mean"] = grouped[m].mean()
+        out[f"{m}_std"] = grouped[m].std(ddof=0)
+    out["seeds"] = grouped["seed"].nunique()
+    return out
+
+
+def markdown_table(results: pd.DataFrame, k: int = 10, digits: int = 3) -> str:
+    """The comparison as a markdown table: metric mean ± std over seeds and training time.
+
+    Taught in notebooks/03_bert_recommender.ipynb.
+    """
+    s = summarize(results)
+    head = f"| model | Recall@{k} | NDCG@{k} | Hit@{k} | MRR@{k} | train time (s) |"
+    lines = [head, "|---|---|---|---|---|---|"]
+    for name, r in s.iterrows():
+        cells = [f"{r[f'{m}_mean']:.{digits}f} ± {r[f'{m}_std']:.{digits}f}" for m in ("recall", "ndcg", "hit", "mrr")]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {r['fit_s_mean']:.1f} |")
+    return "\n".join(lines)
