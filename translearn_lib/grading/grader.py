@@ -74,6 +74,8 @@ class QuestionResult:
             return "visible and hidden checks passed" if self.visible else "hidden check passed"
         parts = []
         bad = [o for o in self.visible if not o.passed]
+        if bad and self.hidden is not None and not self.hidden.passed and _is_stub(self.hidden.message):
+            return f"not done yet: {self.hidden.message}"
         if bad:
             parts.append(f"check cell: {bad[0].message}")
         elif self.has_visible and not self.visible:
@@ -83,6 +85,10 @@ class QuestionResult:
         elif not self.hidden.passed:
             parts.append(f"hidden check: {self.hidden.message}")
         return " | ".join(parts)
+
+
+def _is_stub(message: str) -> bool:
+    return "not implemented yet" in message or "returned `...`" in message
 
 
 @dataclass
@@ -335,6 +341,8 @@ class GradingSession:
         self._tmp: str | None = None
         self._reply: dict | None = None
         self._start = time.perf_counter()
+        # read everything the kernel will receive *before* the learner's code runs (it could edit files)
+        self._kernel_src = Path(__file__).with_name("_kernel.py").read_text(encoding="utf-8")
         self.visible: dict[str, list[Outcome]] = {}
         self.grader: GraderFile | None = None
         self.checks_from: Path | None = None
@@ -540,7 +548,7 @@ class GradingSession:
     def _setup_harness(self) -> None:
         if self._dead:
             return
-        kernel_src = (Path(__file__).with_name("_kernel.py")).read_text(encoding="utf-8")
+        kernel_src = self._kernel_src
         modname = f"translearn_grader_{self.grader.path.stem}_{self._nonce[:8]}"
         source = (
             "def _translearn_setup(ip):\n"
