@@ -638,8 +638,11 @@ class TextZeroShot(_Strategy):
 def _pca(E: np.ndarray, k: int) -> np.ndarray:
     """Project rows of E on their top-k principal directions, scaled to unit average norm."""
     Ec = E - E.mean(axis=0, keepdims=True)
-    _, _, Vt = np.linalg.svd(Ec, full_matrices=False)
-    Z = Ec @ Vt[:k].T
+    # eigenvectors of the (d x d) covariance: much cheaper than an SVD of the (n x d) matrix
+    vals, vecs = np.linalg.eigh(Ec.T @ Ec)
+    top = vecs[:, np.argsort(vals)[::-1][:k]]
+    top = top * np.sign(top[np.abs(top).argmax(axis=0), np.arange(top.shape[1])])  # fix the sign
+    Z = Ec @ top
     return Z / np.sqrt((Z ** 2).sum(axis=1).mean())
 
 
@@ -670,9 +673,12 @@ class TextBridge(_Strategy):
         self.source_weight, self.offset_reg, self.center = source_weight, offset_reg, center
 
     def fit(self, source, target: Split):
-        Es, Et = (center_by_domain(self.source_emb, self.target_emb) if self.center
-                  else (self.source_emb, self.target_emb))
-        Z = _pca(np.vstack([Es, Et]), self.factors)
+        key = (self.factors, self.center)
+        if getattr(self, "_pca_key", None) != key:  # the text side never changes between fits: cache it
+            Es, Et = (center_by_domain(self.source_emb, self.target_emb) if self.center
+                      else (self.source_emb, self.target_emb))
+            self._pca_key, self._Z = key, _pca(np.vstack([Es, Et]), self.factors)
+        Es, Z = self.source_emb, self._Z
         Qs, Qt0 = Z[:len(Es)], Z[len(Es):]
         S = sp.csr_matrix(source, dtype=np.float64)
         T = sp.csr_matrix(target.matrix("train"), dtype=np.float64)
@@ -812,7 +818,10 @@ class MigratedTwoTower(TwoTower):
         if unknown:
             raise ValueError(f"can only freeze {self.COPIED}, got {sorted(unknown)}")
         kw.setdefault("use_item_ids", True)
-        super().__init__(item_features, dim=pretrained.dim, epochs=epochs, lr=lr, **kw)
+        dim = kw.pop("dim", pretrained.dim)
+        if dim != pretrained.dim:
+            raise ValueError(f"dim must match the pretrained model ({pretrained.dim}), got {dim}")
+        super().__init__(item_features, dim=dim, epochs=epochs, lr=lr, **kw)
         self.pretrained, self.freeze = pretrained, tuple(freeze)
 
     def _build(self, X, data):
@@ -830,3 +839,38 @@ class MigratedTwoTower(TwoTower):
             elif layer.name == "item_emb":
                 layer.set_weights([_np.zeros_like(w) for w in layer.get_weights()])
         return net
+
+
+def plot_learning_curves(curve: pd.DataFrame, metric: str = "ndcg", ax=None, title: str | None = None):
+    """Plot ``metric`` against the target share, one line per strategy (log-scaled share axis).
+
+    Args:
+        curve: output of :func:`learning_curve` (several seeds are averaged).
+        metric: column to plot.
+        ax: matplotlib axes (default: a new figure).
+        title: axes title.
+
+    Returns:
+        matplotlib.axes.Axes: the axes.
+
+    Taught in notebooks/04_cross_domain_recommendation.ipynb.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.2))
+    mean = curve.groupby(["strategy", "share"], sort=False)[metric].mean().unstack("share")
+    styles = {"popularity": ":", "target-only": "--"}
+    for name, row in mean.iterrows():
+        ax.plot(row.index * 100, row.values, styles.get(name, "-"), marker="o", ms=4, label=name,
+                color="black" if name == "target-only" else None, lw=2.2 if name == "target-only" else 1.5)
+    ax.set_xscale("log")
+    ax.set_xticks(mean.columns * 100)
+    ax.set_xticklabels([f"{s:.0%}" for s in mean.columns])
+    ax.set_xlabel("share of target data available")
+    ax.set_ylabel(f"{metric.upper()}@10 on the target test set")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax

@@ -125,7 +125,7 @@ _TEMPLATES = (
     "{Noun} for fans of {activity}, {attr}.",
     "The {desc} {noun}. Perfect {use}.",
 )
-_SECONDARY = ("Also great {use}.", "Doubles as a pick for {activity}.", "A good match for {activity} too.")
+_SECONDARY = ("Also loved by fans of {activity}.", "Doubles as a pick for {activity}.", "A good match for {activity} too.")
 # How strongly each topic pulls a purchase to the mobile app (positive) or the PC site (negative).
 _MOBILE_AFFINITY = {"sport": 0.4, "music": 0.8, "outdoors": 0.0, "office": -1.2, "gaming": 1.0,
                     "fashion": 0.6, "cooking": -0.2, "travel": 0.2}
