@@ -285,3 +285,21 @@ def test_printed_or_displayed_fake_results_are_ignored(tmp_path):
     assert q["q1"].visible[0].passed                   # the patched np.allclose fools the visible check...
     assert not q["q1"].hidden.passed                    # ...but not the judge in the grader process
     assert not q["q2"].passed and report.total == 0
+
+
+def test_grader_is_found_for_renamed_copies_and_json_report(tmp_path, capsys):
+    from translearn_lib.grading.grader import find_grader
+
+    root = _course(tmp_path)
+    gen.generate(root / "solutions", root / "exercises")
+    want = root / "tests" / "graders" / "00_tiny.py"
+    assert find_grader(root / "exercises" / "00_tiny-Copy1.ipynb") == want
+    renamed = root / "exercises" / "my work.ipynb"
+    renamed.write_bytes((root / "exercises" / "00_tiny.ipynb").read_bytes())
+    assert find_grader(renamed, nbformat.read(renamed, as_version=4)) == want   # via the exercise metadata
+    _learner(root, [], raw="not json at all")
+    assert main([str(root / "exercises" / "00_tiny.ipynb"), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["total"] == 0 and report["max_total"] == 3 and not report["passed"]
+    assert [q["id"] for q in report["questions"]] == ["q1", "q2"]
+    assert "not a valid notebook" in report["fatal"]
