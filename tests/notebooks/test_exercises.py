@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
 NAMES = [p.stem for p in SOLUTIONS]
 SEED = 20240601  # fixed so a failure reproduces; the CLI draws a fresh seed per run
+EXTRA_SEEDS = (1, 7)  # hidden checks and planted wrong answers are also tried on these
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -108,12 +109,17 @@ def test_exercise_is_generated_and_leaks_nothing(name):
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("name", NAMES)
-def test_solution_passes_every_check(name, reports):
+def test_solution_passes_every_check(name, reports, sessions):
     report = reports(name, "solutions")
     assert report.fatal is None, report.table()
     failed = [q.id for q in report.questions if not q.passed]
     assert not failed and report.exit_code == 0, f"the solution fails {failed}:\n{report.table()}"
     assert all(q.visible for q in report.questions), report.table()
+    session = sessions(name, "solutions")                     # hidden checks are not seed-lucky
+    for q in report.questions:
+        for seed in EXTRA_SEEDS:
+            outcome = session.hidden(q.id, seed=seed)
+            assert outcome.passed, f"{q.id} fails on the solution with seed {seed}: {outcome.message}"
 
 
 @pytest.mark.notebook
@@ -132,6 +138,8 @@ def test_untouched_exercise_fails_every_question(name, reports):
 def test_planted_wrong_answer_fails(name, qid, label, sessions):
     session = sessions(name, "solutions")
     grader = load_grader(_grader_path(name))
-    outcome = session.hidden(qid, override=grader.question(qid).wrong[label])
-    assert not outcome.passed, f"{name} {qid}: the planted wrong answer {label!r} passes the hidden check"
-    assert outcome.message
+    for seed in (None, *EXTRA_SEEDS):
+        outcome = session.hidden(qid, seed=seed, override=grader.question(qid).wrong[label])
+        assert not outcome.passed, \
+            f"{name} {qid}: the planted wrong answer {label!r} passes the hidden check (seed {seed})"
+        assert outcome.message
