@@ -7,7 +7,7 @@ import scipy.sparse as sp
 
 from translearn_lib import metrics
 from translearn_lib.recommenders import (
-    BPR, EASE, ItemKNN, Popularity, Recommender, TextEASE, TextOnly, TwoTower, align_item_features,
+    BPR, EASE, ItemKNN, Popularity, Recommender, TextEASE, TextOnly, TwoTower, align_item_features, recommend_titles,
     ease_weights, evaluate, sample_negatives,
 )
 from translearn_lib.splits import Split, random_split
@@ -226,3 +226,57 @@ def test_align_item_features_reorders_and_reports_missing(block_split):
     np.testing.assert_array_equal(out[:, 0], np.arange(len(ids))[::-1])
     with pytest.raises(ValueError, match="no features"):
         align_item_features(block_split, ids[1:], feats[1:])
+
+
+def test_two_tower_softmax_with_history_learns_blocks(block_split):
+    F = np.eye(4)[block_split.item_ids // 15]
+    model = TwoTower(F, dim=8, user_history=True, use_user_ids=False, loss="softmax", history_dropout=0.2,
+                     epochs=15, batch_size=128, lr=0.02, seed=5).fit(block_split)
+    assert evaluate(model, block_split)["ndcg"] > 2.5 * random_ndcg(block_split)
+    with pytest.raises(ValueError, match="user tower"):
+        TwoTower(F, use_user_ids=False, user_history=False)
+    with pytest.raises(ValueError, match="loss"):
+        TwoTower(F, loss="hinge")
+
+
+def test_run_comparison_table_and_cache(tmp_path, monkeypatch):
+    from translearn_lib.recommenders.compare import ModelSpec, markdown_table, run_comparison, summarize
+
+    monkeypatch.setenv("TRANSLEARN_CACHE", str(tmp_path))
+    ratings = block_ratings(n_users=40)
+    ids = np.arange(60)
+    F = np.eye(4)[ids // 15]
+    specs = {"Pop": ModelSpec("Pop", lambda p, F, s: Popularity()),
+             "EASE": ModelSpec("EASE", lambda p, F, s: EASE(**p), [{"lam": 1.0}, {"lam": 1e4}])}
+    res = run_comparison(ratings, ids, F, seeds=[1, 2], specs=specs, log=None)
+    assert list(res["model"]) == ["Pop", "EASE", "Pop", "EASE"] and not res["cached"].any()
+    # each candidate is cached on its own: single-candidate specs read the grid's results back
+    for lam in (1.0, 1e4):
+        one = {"EASE": ModelSpec("EASE", lambda p, F, s: EASE(**p), [{"lam": lam}])}
+        alone = run_comparison(ratings, ids, F, seeds=[1, 2], specs=one, log=None)
+        assert alone["cached"].all()
+        assert (res[res.model == "EASE"]["valid_ndcg"].to_numpy() >= alone["valid_ndcg"].to_numpy()).all()
+    assert (res[res.model == "EASE"]["ndcg"].to_numpy() > res[res.model == "Pop"]["ndcg"].to_numpy()).all()
+    again = run_comparison(ratings, ids, F, seeds=[1, 2], specs=specs, log=None)
+    assert again["cached"].all() and np.allclose(again["ndcg"], res["ndcg"])
+    s = summarize(res)
+    assert s.loc["EASE", "ndcg_mean"] == pytest.approx(res[res.model == "EASE"]["ndcg"].mean())
+    table = markdown_table(res)
+    assert table.splitlines()[0].startswith("| model | Recall@10 | NDCG@10") and "±" in table
+    with pytest.raises(ValueError, match="unknown model"):
+        run_comparison(ratings, ids, F, models=["Nope"], specs=specs, log=None)
+
+
+def test_recommend_titles_marks_held_out_items(block_split):
+    items = pd.DataFrame({"item_id": block_split.item_ids, "title": [f"film {i}" for i in block_split.item_ids],
+                          "genres": [["Drama"]] * block_split.n_items})
+    model = EASE(lam=1.0).fit(block_split)
+    user_id = block_split.user_ids[0]
+    out = recommend_titles(model, block_split, items, user_id, k=5)
+    test_items = set(block_split.test.query("user == 0")["item_id"])
+    assert list(out["rank"]) == [1, 2, 3, 4, 5]
+    assert out["held_out"].tolist() == [int(t.split()[1]) in test_items for t in out["title"]]
+    seen = set(block_split.train.query("user == 0")["item_id"]) | set(block_split.valid.query("user == 0")["item_id"])
+    assert not any(int(t.split()[1]) in seen for t in out["title"])
+    with pytest.raises(ValueError, match="unknown user_id"):
+        recommend_titles(model, block_split, items, 10_000)

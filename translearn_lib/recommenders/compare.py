@@ -59,7 +59,8 @@ def default_specs(fast: bool = False) -> dict[str, ModelSpec]:
     """The rows of the ML-100K table: Pop, ItemKNN, BPR, EASE, TextOnly, TextEASE, Hybrid.
 
     Args:
-        fast: one candidate per grid (the values usually chosen on valid), for quick runs.
+        fast: one candidate per grid: the value the valid set picks for seed 42 (so the notebook
+            reads the benchmark's cached result instead of re-running the grid).
 
     Returns:
         dict: name -> :class:`ModelSpec`, in table order.
@@ -71,7 +72,7 @@ def default_specs(fast: bool = False) -> dict[str, ModelSpec]:
 
     specs = [
         ModelSpec("Pop", lambda p, F, s: Popularity()),
-        ModelSpec("ItemKNN", lambda p, F, s: ItemKNN(**p), grid([{"k": k} for k in (50, 100, 200)], {"k": 100})),
+        ModelSpec("ItemKNN", lambda p, F, s: ItemKNN(**p), grid([{"k": k} for k in (50, 100, 200)], {"k": 200})),
         ModelSpec("BPR", lambda p, F, s: BPR(seed=s, **{**BPR_PARAMS, **p})),
         ModelSpec("EASE", lambda p, F, s: EASE(**p), grid([{"lam": v} for v in (150, 250, 400, 700)], {"lam": 250})),
         ModelSpec("TextOnly", lambda p, F, s: TextOnly(F, center=False, **p),
