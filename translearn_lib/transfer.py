@@ -303,6 +303,12 @@ def _init(rng, n, k, scale=0.1):
     return rng.normal(0, scale / np.sqrt(k), size=(n, k))
 
 
+def _fingerprint(R) -> tuple:
+    """Cheap identity of a sparse matrix, so cached source factors are reused only for the same source."""
+    R = sp.csr_matrix(R)
+    return (R.shape, R.nnz, int(R.indices.sum()), int(R.indptr.sum()))
+
+
 def _popularity(split: Split) -> np.ndarray:
     counts = np.asarray(split.matrix("train").sum(axis=0)).ravel()
     return counts / (counts.max() + 1.0)
@@ -466,10 +472,11 @@ class PretrainFinetune(_Strategy):
         """Step 1: factorise the source domain (kept in ``source_user_factors``)."""
         self.source_user_factors, self.source_item_factors = factorize(
             source, self.factors, self.reg, self.alpha, self.iters, self.seed)
+        self._source_key = _fingerprint(source)
         return self
 
     def fit(self, source, target: Split):
-        if self.source_user_factors is None or self.source_user_factors.shape[0] != target.n_users:
+        if self.source_user_factors is None or getattr(self, "_source_key", None) != _fingerprint(source):
             self.pretrain(source)
         P0 = self.source_user_factors
         T = sp.csr_matrix(target.matrix("train"), dtype=np.float64)
@@ -537,8 +544,9 @@ class EMCDR(_Strategy):
         self.source_user_factors = None
 
     def fit(self, source, target: Split):
-        if self.source_user_factors is None or self.source_user_factors.shape[0] != target.n_users:
+        if self.source_user_factors is None or getattr(self, "_source_key", None) != _fingerprint(source):
             self.source_user_factors, _ = factorize(source, self.factors, self.reg, self.alpha, self.iters, self.seed)
+            self._source_key = _fingerprint(source)
         Ps = self.source_user_factors
         T = target.matrix("train")
         Pt, Qt = factorize(T, self.factors, self.reg if self.target_reg is None else self.target_reg,

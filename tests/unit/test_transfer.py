@@ -160,3 +160,14 @@ def test_unfitted_and_learning_curve(task):
                              shares=(0.25, 1.0), seed=0)
     assert list(curve.columns[:3]) == ["strategy", "share", "ndcg"] and len(curve) == 4
     assert curve.ndcg.between(0, 1).all()
+
+
+def test_cached_source_factors_follow_the_source(task):
+    sub = T.subsample_target(task.target, 0.5, seed=0)
+    m = T.PretrainFinetune(**SMALL).fit(task.source, sub)
+    first = m.source_user_factors.copy()
+    m.fit(task.source, sub)
+    np.testing.assert_array_equal(m.source_user_factors, first)  # reused across shares
+    other = sp.csr_matrix(([1.0, 1.0], ([0, 1], [0, 1])), shape=task.source.shape)
+    m.fit(other, sub)
+    assert not np.allclose(m.source_user_factors, first)  # a new source is re-pretrained
