@@ -252,6 +252,17 @@ def test_timeout_is_interrupted_and_grading_continues(tmp_path):
     assert report.exit_code == 1
 
 
+@pytest.mark.slow
+def test_hang_that_swallows_the_interrupt_stops_grading_with_a_reason(tmp_path):
+    root = _course(tmp_path)
+    hang = "import time\nwhile True:\n    try:\n        time.sleep(0.1)\n    except KeyboardInterrupt:\n        pass"
+    cells = [*SOLUTION_CELLS[:4], ("code", hang), *SOLUTION_CELLS[4:]]
+    report = grade(_learner(root, cells), seed=6, timeout=2)
+    table = " ".join(report.table().split())
+    assert "ignored the interrupt" in table and report.total == 0 and report.exit_code == 1
+    assert _by_id(report)["q1"].visible[0].passed               # what ran before the hang still counts
+
+
 def test_dead_kernel_and_invalid_notebook_get_a_score_and_a_reason(tmp_path, capsys):
     root = _course(tmp_path)
     cells = [*SOLUTION_CELLS[:4], ("code", "import os\nos._exit(1)"), *SOLUTION_CELLS[4:]]

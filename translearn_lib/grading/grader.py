@@ -30,6 +30,7 @@ from .generate import check_id
 
 MIME = "application/x-translearn-grading"
 _TIMEOUT_ENAME = "TranslearnCellTimeout"
+_IOPUB_TIMEOUT = 10  # seconds to wait for a finished cell's outputs (the hidden-check result) on a busy CPU
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 _COPY_SUFFIX = re.compile(r"(-Copy\d+| \(\d+\)|_copy\d*)$", re.I)
 
@@ -439,10 +440,15 @@ class GradingSession:
         cfg.KernelManager.connection_file = os.path.join(self._tmp, "kernel.json")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+        class _Client(NotebookClient):
+            async def _async_handle_timeout(self, timeout, cell=None):
+                self.iopub_timeout = 1  # an interrupted cell's trailing output is not worth waiting for
+                return await super()._async_handle_timeout(timeout, cell)
+
         stub = nbformat.v4.new_notebook()
-        client = NotebookClient(
+        client = _Client(
             stub, config=cfg, timeout=int(self.timeout), kernel_name=self.kernel_name, allow_errors=True,
-            interrupt_on_timeout=True, startup_timeout=120, shutdown_kernel="immediate",
+            interrupt_on_timeout=True, startup_timeout=120, shutdown_kernel="immediate", iopub_timeout=_IOPUB_TIMEOUT,
             error_on_timeout={"ename": _TIMEOUT_ENAME, "evalue": "timeout", "traceback": []},
             resources={"metadata": {"path": str(self.path.resolve().parent)}})
         client.on_cell_executed = self._on_executed
@@ -460,7 +466,7 @@ class GradingSession:
     def _on_executed(self, cell=None, cell_index=None, execute_reply=None) -> None:
         self._reply = execute_reply
 
-    def _execute(self, source: str, timeout: float) -> _Exec:
+    def _execute(self, source: str, timeout: float, recover: bool = True) -> _Exec:
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
         if self._dead:
@@ -469,6 +475,7 @@ class GradingSession:
         self._reply = None
         self._client.timeout = max(1, int(round(timeout)))
         self._client.nb.cells = [cell]
+        self._client.iopub_timeout = _IOPUB_TIMEOUT
         try:
             self._client.execute_cell(cell, 0, store_history=False)
         except DeadKernelError:
@@ -476,20 +483,22 @@ class GradingSession:
                           "nothing after that point could run")
             return _Exec("dead", "KernelDied", self._dead)
         except CellTimeoutError:
-            return self._after_timeout(cell)
+            return self._after_timeout(cell, recover)
         except Exception as err:  # pragma: no cover - transport trouble
             self._dead = f"lost contact with the kernel ({type(err).__name__}: {_clip(err, 120)})"
             return _Exec("dead", "KernelDied", self._dead)
         content = (self._reply or {}).get("content", {})
         if content.get("ename") == _TIMEOUT_ENAME:
-            return self._after_timeout(cell)
+            return self._after_timeout(cell, recover)
         if content.get("status") == "error":
             return _Exec("error", content.get("ename", "Error"), content.get("evalue", ""), cell.outputs)
         return _Exec("ok", outputs=cell.outputs)
 
-    def _after_timeout(self, cell) -> _Exec:
+    def _after_timeout(self, cell, recover: bool = True) -> _Exec:
         # the kernel was interrupted; if it still does not answer, the notebook swallowed the interrupt
-        probe = self._execute("pass", 15) if not self._dead else None
+        if not recover:
+            return _Exec("timeout", "Timeout", "", cell.outputs)
+        probe = self._execute("pass", max(5.0, min(15.0, self.timeout)), recover=False) if not self._dead else None
         if probe is not None and probe.status == "timeout":
             self._dead = ("the kernel stayed busy after a timeout and ignored the interrupt; "
                           "nothing after that point could run")
