@@ -7,3 +7,4 @@
 
 from translearn_lib.datasets.movielens import MovieLens, item_texts, load_movielens_100k  # noqa: F401
 from translearn_lib.datasets.shop import CrossDomainShop, make_cross_domain_shop  # noqa: F401
+from translearn_lib.datasets.digits import DigitDomain, load_digit_domains, load_mnist, load_optdigits, stratified_subset  # noqa: F401
