@@ -415,9 +415,9 @@ class GradingSession:
     def _load_checks(self, nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
         sol = Path(self._solution_arg) if self._solution_arg else None
         if sol is None:
-            stem = self.grader.path.stem
-            cand = self.grader.path.parents[2] / "solutions" / f"{stem}.ipynb"
-            sol = cand if cand.is_file() else None
+            parents = self.grader.path.parents           # <root>/tests/graders/NN.py -> <root>/solutions/NN.ipynb
+            cand = parents[2] / "solutions" / f"{self.grader.path.stem}.ipynb" if len(parents) > 2 else None
+            sol = cand if cand is not None and cand.is_file() else None
         if sol is not None:
             try:
                 self.checks_from = sol
