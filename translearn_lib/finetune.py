@@ -367,7 +367,18 @@ def train(model, x, y, steps: int = 200, lr: float = 1e-3, batch_size: int = 32,
 
 
 def predict_proba(model, x, batch_size: int = 1024) -> np.ndarray:
-    """Class probabilities in inference mode (direct calls: no ``predict`` graph to trace)."""
+    """Class probabilities in inference mode, computed with direct calls (no ``predict`` graph to trace).
+
+    Args:
+        model: a classifier.
+        x: inputs.
+        batch_size: rows per call.
+
+    Returns:
+        np.ndarray: ``(len(x), n_classes)`` probabilities.
+
+    Taught in notebooks/01_transfer_basics.ipynb.
+    """
     keras = _keras()
     x = np.asarray(x)
     out = [keras.ops.convert_to_numpy(model(x[i:i + batch_size], training=False))
