@@ -7,6 +7,14 @@
   projection of the BERT embedding; :class:`TextEASE` — EASE with BERT side information;
 * :func:`evaluate` — full-ranking Recall/Precision/NDCG/Hit/MRR@K with seen items masked.
 
+Bad input, documented once here: an empty training part, an unknown user index, ``k <= 0`` or
+``k > n_items``, item features whose rows do not match the split's items, or non-positive
+regularisation raise ``ValueError`` with what to do; using a model before ``fit`` raises
+``RuntimeError``. Users with no training history are allowed: Popularity scores them as everyone
+else, the history-based models (ItemKNN, EASE, TextEASE, TextOnly) give them all-zero scores (ties are
+broken by item index), so serve them with :class:`Popularity` (or a cold-start model, chapter 06);
+ID-based models (BPR, TwoTower) use their barely trained embedding.
+
 Taught in notebooks/03_bert_recommender.ipynb.
 """
 

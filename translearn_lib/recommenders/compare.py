@@ -3,7 +3,7 @@
 RecBole protocol: random 8:1:1 split per user, full ranking over all items, items seen in train
 (and valid, for test) masked, embedding size 64. Hyper-parameters of the closed-form models are
 picked on the VALID part of each split (never on test); the Keras models use settings tuned once on
-the valid part of seed 42 (see benchmarks/ml100k.py --tune).
+the valid part of seed 42 (tuning log in benchmarks/ml100k.py's docstring).
 
 Taught in notebooks/03_bert_recommender.ipynb.
 """
@@ -98,7 +98,7 @@ def _cache_key(name: str, params: dict, seed: int, k: int, ratings: pd.DataFrame
 def run_comparison(ratings: pd.DataFrame, item_ids: Sequence, item_features: np.ndarray,
                    seeds: Sequence[int] = (42,), models: Sequence[str] | None = None, k: int = 10,
                    specs: dict[str, ModelSpec] | None = None, cache: bool = True,
-                   log: Callable[[str], Any] | None = print) -> pd.DataFrame:
+                   log: Callable[[str], Any] | None = print, prefit: dict | None = None) -> pd.DataFrame:
     """Train and evaluate every model on ``random_split(ratings, seed)`` for each seed.
 
     For a model with several candidate settings (``spec.grid``) every candidate is trained on
@@ -116,6 +116,9 @@ def run_comparison(ratings: pd.DataFrame, item_ids: Sequence, item_features: np.
             candidate (model, parameters, seed, k, data, features and ``CACHE_VERSION``). The
             benchmark fills the cache, so the notebook reads seed 42 instead of retraining.
         log: progress printer (``None`` for silence).
+        prefit: ``{name: fitted model}`` to use instead of training that row again (only for a
+            single seed and a single-candidate spec; the model must have been fitted on
+            ``random_split(ratings, seed)`` with the spec's settings, which is checked for the data).
 
     Returns:
         pandas.DataFrame: one row per (model, seed) with test ``recall, ndcg, hit, mrr, precision``,
@@ -151,7 +154,14 @@ def run_comparison(ratings: pd.DataFrame, item_ids: Sequence, item_features: np.
                     if split is None:
                         split = random_split(ratings, seed=seed)
                         features = align_item_features(split, item_ids, item_features)
-                    model = spec.build(dict(params), features, seed).fit(split)
+                    if prefit and name in prefit:
+                        if len(seeds) != 1 or len(spec.grid) != 1:
+                            raise ValueError("prefit works with one seed and a single-candidate spec")
+                        model = prefit[name]
+                        if model.train_ is None or (model.train_ != split.matrix("train")).nnz:
+                            raise ValueError(f"prefit[{name!r}] was not fitted on random_split(ratings, seed={seed})")
+                    else:
+                        model = spec.build(dict(params), features, seed).fit(split)
                     valid = evaluate(model, split, k=k, part="valid")
                     test = evaluate(model, split, k=k, part="test")
                     cand = {"model": name, "seed": int(seed), **{m: float(test[m]) for m in METRICS},

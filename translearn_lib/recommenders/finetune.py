@@ -71,9 +71,13 @@ def cached_top_inputs(encoder: Any, texts: Sequence[str], max_length: int = 24, 
         raise ValueError("expected a post-norm KerasHub TransformerEncoder (BERT) as the top layer")
     lower = keras.Model(bb.inputs, layers[-2].output)
     tok = encoder.tokenize(list(texts), max_length=max_length)
-    out = []
+    lengths = tok["padding_mask"].sum(axis=1)
+    order = np.argsort(lengths, kind="stable")  # similar lengths share a batch: less padding to compute
+    out = np.zeros(tok["token_ids"].shape + (encoder.dim,), dtype=np.float32)
     for s in range(0, len(texts), batch_size):
-        batch = {key: value[s : s + batch_size] for key, value in tok.items()}
+        idx = order[s : s + batch_size]
+        width = int(lengths[idx].max())
+        batch = {key: value[idx, :width] for key, value in tok.items()}
         h = lower.predict_on_batch(batch)
         m = batch["padding_mask"].astype(bool)
         att_mask = m[:, None, :] & m[:, :, None]
@@ -84,8 +88,8 @@ def cached_top_inputs(encoder: Any, texts: Sequence[str], max_length: int = 24, 
             mine = ops.convert_to_numpy(_ffn_block(top)(r))
             if not np.allclose(full[m], mine[m], atol=1e-3):
                 raise RuntimeError("could not split the top BERT layer into attention and feed-forward parts")
-        out.append(np.asarray(ops.convert_to_numpy(r), dtype=np.float32))
-    return np.concatenate(out), tok["padding_mask"].astype(bool)
+        out[idx, :width] = ops.convert_to_numpy(r)
+    return out, tok["padding_mask"].astype(bool)
 
 
 def _ffn_block(top):
