@@ -53,6 +53,7 @@ grade: setup
 	$(TEST_ENV) $(PY) -m translearn_lib.grading $(NB)
 
 bench: setup
+	$(TEST_ENV) $(PY) benchmarks/text_encoder.py
 	$(TEST_ENV) $(PY) benchmarks/ml100k.py
 	$(TEST_ENV) $(PY) benchmarks/cross_domain.py
 
