@@ -265,6 +265,12 @@ def test_run_comparison_table_and_cache(tmp_path, monkeypatch):
     assert table.splitlines()[0].startswith("| model | Recall@10 | NDCG@10") and "±" in table
     with pytest.raises(ValueError, match="unknown model"):
         run_comparison(ratings, ids, F, models=["Nope"], specs=specs, log=None)
+    import matplotlib
+    matplotlib.use("Agg")
+    from translearn_lib.recommenders.compare import plot_comparison
+    ax = plot_comparison(res, "ndcg")
+    widths = [p.get_width() for p in ax.patches]
+    assert widths == pytest.approx([s.loc["Pop", "ndcg_mean"], s.loc["EASE", "ndcg_mean"]])
 
 
 def test_recommend_titles_marks_held_out_items(block_split):
