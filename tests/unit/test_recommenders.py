@@ -286,3 +286,42 @@ def test_recommend_titles_marks_held_out_items(block_split):
     assert not any(int(t.split()[1]) in seen for t in out["title"])
     with pytest.raises(ValueError, match="unknown user_id"):
         recommend_titles(model, block_split, items, 10_000)
+
+
+class _TinyEncoder:
+    """Stand-in for translearn_lib.text.TextEncoder: a 2-layer random KerasHub BERT, fake tokens."""
+
+    def __init__(self):
+        import keras_hub
+
+        self.backbone = keras_hub.models.BertBackbone(vocabulary_size=40, num_layers=2, num_heads=2, hidden_dim=16,
+                                                      intermediate_dim=32, max_sequence_length=12)
+        self.dim, self.identity = 16, "tiny"
+
+    def tokenize(self, texts, max_length=12):
+        ids = [[1] + [2 + (ord(c) % 37) for c in t][: max_length - 2] + [3] for t in texts]
+        width = max(len(i) for i in ids)
+        tok = np.zeros((len(ids), width), dtype="int32")
+        for row, seq in enumerate(ids):
+            tok[row, : len(seq)] = seq
+        mask = np.arange(width)[None, :] < np.array([len(i) for i in ids])[:, None]
+        return {"token_ids": tok, "padding_mask": mask, "segment_ids": np.zeros_like(tok)}
+
+
+def test_finetune_pieces_reproduce_the_frozen_top_layer():
+    import keras
+
+    from translearn_lib.recommenders.finetune import _ffn_copy, _transformer_layers, cached_top_inputs
+
+    keras.utils.set_random_seed(0)
+    enc = _TinyEncoder()
+    texts = ["ab", "hello world", "x", "a longer title here"]
+    r, mask = cached_top_inputs(enc, texts, max_length=12)  # raises if the layer split is wrong
+    assert r.shape == (4, mask.shape[1], 16) and mask.sum(axis=1).tolist() == [4, 12, 3, 12]
+    full = keras.Model(enc.backbone.inputs, _transformer_layers(enc)[-1].output).predict_on_batch(enc.tokenize(texts))
+    block = _ffn_copy(_transformer_layers(enc)[-1], 16, lr_scale=0.05)
+    np.testing.assert_allclose(np.asarray(block(r))[mask], np.asarray(full)[mask], atol=1e-4)
+    assert all(not w.trainable for w in block.non_trainable_weights) and len(block.trainable_weights) == 6
+    # a trainable delta moves the weight by lr_scale * delta
+    block.delta[1].assign(np.ones(32, "float32"))
+    assert not np.allclose(np.asarray(block(r))[mask], np.asarray(full)[mask], atol=1e-4)

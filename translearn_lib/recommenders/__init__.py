@@ -12,7 +12,7 @@ Bad input, documented once here: an empty training part, an unknown user index, 
 regularisation raise ``ValueError`` with what to do; using a model before ``fit`` raises
 ``RuntimeError``. Users with no training history are allowed: Popularity scores them as everyone
 else, the history-based models (ItemKNN, EASE, TextEASE, TextOnly) give them all-zero scores (ties are
-broken by item index), so serve them with :class:`Popularity` (or a cold-start model, chapter 06);
+broken by item index), so serve them with :class:`Popularity` (or a cold-start model);
 ID-based models (BPR, TwoTower) use their barely trained embedding.
 
 Taught in notebooks/03_bert_recommender.ipynb.
