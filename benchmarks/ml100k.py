@@ -26,7 +26,11 @@ Tuning log of the Keras models (valid NDCG@10, seed 42, never test):
   Hybrid (two-tower) BPR, ID + text item tower, ID user tower: 0.228 at 60 epochs;
        + history-aware user tower, lr 5e-3, L2 1e-2, batch 4096: 0.235 at 80;
        full softmax + history, lr 2e-3, batch 1024 (kept): 0.242 at 10 epochs, overfits after;
-       history dropout 0.5: 0.242 (no better); no user-ID embedding: 0.235 at 15 epochs (run stopped).
+       history dropout 0.5: 0.242 (no better); no user-ID embedding: 0.235 at 15 epochs (run stopped);
+       L2 3e-3 on the batch's vectors: 0.245 at 10 epochs (within noise, not adopted);
+       separate (asymmetric) history-item vectors: 0.237; + no user IDs, history dropout 0.3, lr 4e-3:
+       0.243 at 20. Every variant peaks near 0.24, below EASE's 0.262: the ID tables overfit
+       after ~10 epochs, and a rank-64 factorisation cannot express EASE's full item-item matrix.
   EASE / TextEASE / TextOnly / ItemKNN: grids in compare.default_specs, chosen per seed on valid.
 """
 

@@ -218,7 +218,7 @@ class BPR(_KerasRecommender):
 
 def _two_tower_net(n_users: int, features: np.ndarray, dim: int, reg: float, use_item_ids: bool,
                    history: sp.csr_matrix | None, softmax: bool = False, use_user_ids: bool = True,
-                   history_dropout: float = 0.0):
+                   history_dropout: float = 0.0, separate_history: bool = False):
     import keras
     from keras import layers, ops
 
@@ -245,6 +245,12 @@ def _two_tower_net(n_users: int, features: np.ndarray, dim: int, reg: float, use
             self.text.build((None,))
             self.text.embeddings.assign(features.astype("float32"))
             self.proj = layers.Dense(dim, use_bias=False, name="text_projection")
+            if history is not None and separate_history:
+                # asymmetric: a history item gets its own vector (ID + own text projection), so the
+                # implied item-item weights H Q^T need not be symmetric (as in FISM / EASE)
+                self.hist_item_emb = (layers.Embedding(n_items, dim, embeddings_initializer="glorot_normal",
+                                                       name="history_item_emb") if use_item_ids else None)
+                self.hist_proj = layers.Dense(dim, use_bias=False, name="history_text_projection")
             if history is not None:
                 counts = np.asarray(history.sum(axis=1)).ravel().astype("float32")
                 self.hist = layers.Embedding(n_users, n_items, trainable=False, name="history_rows")
@@ -258,11 +264,17 @@ def _two_tower_net(n_users: int, features: np.ndarray, dim: int, reg: float, use
                 v = v + self.item_emb(items)
             return v
 
+        def history_vectors(self, items):
+            if not separate_history:
+                return self.item_tower(items)
+            v = self.hist_proj(self.text(items))
+            return v + self.hist_item_emb(items) if self.hist_item_emb is not None else v
+
         def user_tower(self, users, all_items=None, leave_out=None, training=False):
             p = self.user_emb(users) if self.user_emb is not None else 0.0
             if history is not None:
-                if all_items is None:
-                    all_items = self.item_tower(ops.arange(n_items))
+                if all_items is None or separate_history:
+                    all_items = self.history_vectors(ops.arange(n_items))
                 rows = self.hist(users)
                 if self.hist_dropout is not None:
                     rows = self.hist_dropout(rows, training=training)
@@ -277,8 +289,8 @@ def _two_tower_net(n_users: int, features: np.ndarray, dim: int, reg: float, use
         def call(self, x, training=False):
             all_items = self.item_tower(ops.arange(n_items)) if (history is not None or softmax) else None
             qi = self.item_tower(x[:, 1])
-            p = self.user_tower(x[:, 0], all_items, leave_out=qi if history is not None else None,
-                                training=training)
+            hi = (self.history_vectors(x[:, 1]) if separate_history else qi) if history is not None else None
+            p = self.user_tower(x[:, 0], all_items, leave_out=hi, training=training)
             if softmax:  # full softmax: every other item of the catalogue is a negative
                 if reg > 0:
                     self.add_loss(reg * ops.mean(ops.sum(p * p + qi * qi, axis=-1)))
@@ -317,6 +329,8 @@ class TwoTower(_KerasRecommender):
         use_user_ids: give the user tower a free ID embedding (False: the user is only their history,
             so new users with a few interactions can be scored without retraining).
         history_dropout: share of history items dropped at random during training.
+        separate_history: give history items their own vectors (ID + text projection) in the user
+            tower instead of reusing the item tower (asymmetric item-item interactions).
         epochs, batch_size, lr, reg, seed, verbose: as in :class:`BPR`.
 
     Taught in notebooks/03_bert_recommender.ipynb.
@@ -326,7 +340,8 @@ class TwoTower(_KerasRecommender):
 
     def __init__(self, item_features: np.ndarray, dim: int = 64, use_item_ids: bool = True,
                  user_history: bool = False, loss: str = "bpr", use_user_ids: bool = True,
-                 history_dropout: float = 0.0, epochs: int = 60, batch_size: int = 2048,
+                 history_dropout: float = 0.0, separate_history: bool = False, epochs: int = 60,
+                 batch_size: int = 2048,
                  lr: float = 5e-3, reg: float = 0.0, seed: int = 42, verbose: int = 0) -> None:
         super().__init__(dim, epochs, batch_size, lr, reg, seed, verbose)
         if loss not in ("bpr", "softmax"):
@@ -337,6 +352,7 @@ class TwoTower(_KerasRecommender):
             raise ValueError(f"history_dropout must be in [0, 1), got {history_dropout}")
         self.use_user_ids = bool(use_user_ids)
         self.history_dropout = float(history_dropout)
+        self.separate_history = bool(separate_history)
         self.item_features = np.asarray(item_features, dtype=np.float32)
         self.use_item_ids = bool(use_item_ids)
         self.user_history = bool(user_history)
@@ -346,7 +362,8 @@ class TwoTower(_KerasRecommender):
         F = check_features(self.item_features, X.shape[1]).astype(np.float32)
         return _two_tower_net(X.shape[0], F, self.dim, self.reg, self.use_item_ids,
                               X if self.user_history else None, softmax=self.loss == "softmax",
-                              use_user_ids=self.use_user_ids, history_dropout=self.history_dropout)
+                              use_user_ids=self.use_user_ids, history_dropout=self.history_dropout,
+                              separate_history=self.separate_history)
 
     def _loss(self):
         import keras
