@@ -51,7 +51,8 @@ def _check_scores(scores) -> np.ndarray:
     return scores
 
 
-def _check_k(k, n_items: int) -> int:
+def check_k(k, n_items: int) -> int:
+    """Validate a cut-off ``k`` (an integer, 1 <= k <= n_items) and return it as ``int``."""
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
         raise TypeError(f"k must be an integer, got {k!r}")
     if k <= 0:
@@ -78,7 +79,7 @@ def topk(scores, k: int, exclude=None) -> np.ndarray:
     Taught in notebooks/03_bert_recommender.ipynb.
     """
     scores = _check_scores(scores).copy()
-    k = _check_k(k, scores.shape[1])
+    k = check_k(k, scores.shape[1])
     exclude = _as_csr(exclude, scores.shape, "exclude")
     rows, cols = exclude.nonzero()
     scores[rows, cols] = -np.inf

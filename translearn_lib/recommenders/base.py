@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from translearn_lib.metrics import check_k
+
 
 def as_train_matrix(data: Any) -> sp.csr_matrix:
     """Return the binary user x item training matrix of a ``Split`` or a sparse/dense matrix.
@@ -48,17 +50,6 @@ def as_train_matrix(data: Any) -> sp.csr_matrix:
     if X.nnz == 0:
         raise ValueError("empty training data: the training part has no interactions")
     return X
-
-
-def check_k(k: int, n_items: int) -> int:
-    """Validate a cut-off ``k`` against the catalogue size and return it as ``int``."""
-    if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
-        raise ValueError(f"k must be an integer, got {k!r}")
-    if k <= 0:
-        raise ValueError(f"k must be positive, got k={k}")
-    if k > n_items:
-        raise ValueError(f"k={k} is larger than the catalogue ({n_items} items); choose k <= {n_items}")
-    return int(k)
 
 
 class Recommender:
