@@ -234,8 +234,14 @@ def evaluate(model, split: Split, k: int = 10, users=None, part: str = "test") -
     Returns:
         dict: ``recall``, ``precision``, ``ndcg``, ``hit``, ``mrr`` at ``k``.
 
+    Raises:
+        ValueError: ``part`` is not ``"test"`` or ``"valid"`` (scoring the training part would
+            measure memorisation: nothing is masked and the model saw every relevant item).
+
     Taught in notebooks/04_cross_domain_recommendation.ipynb.
     """
+    if part not in ("valid", "test"):
+        raise ValueError(f"part must be 'valid' or 'test', got {part!r}")
     truth = split.matrix(part)
     if users is None:
         users = np.flatnonzero(np.diff(truth.indptr) > 0)

@@ -162,6 +162,15 @@ def test_unfitted_and_learning_curve(task):
     assert curve.ndcg.between(0, 1).all()
 
 
+def test_evaluate_refuses_the_training_part(task):
+    m = T.Popularity().fit(task.source, task.target)
+    with pytest.raises(ValueError, match="'valid' or 'test'"):
+        T.evaluate(m, task.target, part="train")
+    valid = T.evaluate(m, task.target, part="valid")
+    n_valid_users = int((np.diff(task.target.matrix("valid").indptr) > 0).sum())
+    assert valid["users"] == n_valid_users and 0 < valid["ndcg"] <= 1
+
+
 def test_cached_source_factors_follow_the_source(task):
     sub = T.subsample_target(task.target, 0.5, seed=0)
     m = T.PretrainFinetune(**SMALL).fit(task.source, sub)
