@@ -180,3 +180,26 @@ def test_cached_source_factors_follow_the_source(task):
     other = sp.csr_matrix(([1.0, 1.0], ([0, 1], [0, 1])), shape=task.source.shape)
     m.fit(other, sub)
     assert not np.allclose(m.source_user_factors, first)  # a new source is re-pretrained
+
+
+def test_migrated_two_tower_copies_user_table_and_projection(task, topic_emb):
+    Es, Et = topic_emb
+    kw = dict(dim=4, epochs=2, batch_size=512, lr=5e-3, seed=0)
+    source_model = T.TwoTower(Es, **kw).fit(task.source)
+    src = {layer.name: layer.get_weights()[0] for layer in source_model.net_.layers if layer.get_weights()}
+    sub = T.subsample_target(task.target, 0.5, seed=0)
+    frozen = T.MigratedTwoTower(source_model, Et, freeze=("user_emb", "text_projection"), **kw).fit(sub)
+    got = {layer.name: layer.get_weights()[0] for layer in frozen.net_.layers if layer.get_weights()}
+    np.testing.assert_array_equal(got["user_emb"], src["user_emb"])          # frozen: still the source's
+    np.testing.assert_array_equal(got["text_projection"], src["text_projection"])
+    assert got["item_emb"].shape == (task.target.n_items, 4) and np.abs(got["item_emb"]).max() > 0  # from 0, trained
+    free = T.MigratedTwoTower(source_model, Et, **kw).fit(sub)
+    moved = {layer.name: layer.get_weights()[0] for layer in free.net_.layers if layer.get_weights()}
+    assert not np.array_equal(moved["user_emb"], src["user_emb"])
+    assert T.evaluate(free, sub)["ndcg"] > 0
+    with pytest.raises(ValueError, match="dim must match"):
+        T.MigratedTwoTower(source_model, Et, dim=8)
+    with pytest.raises(ValueError, match="can only freeze"):
+        T.MigratedTwoTower(source_model, Et, freeze=("item_emb",))
+    with pytest.raises(ValueError, match="fitted TwoTower"):
+        T.MigratedTwoTower(T.TwoTower(Es, dim=4), Et)
