@@ -273,6 +273,26 @@ def test_run_comparison_table_and_cache(tmp_path, monkeypatch):
     assert widths == pytest.approx([s.loc["Pop", "ndcg_mean"], s.loc["EASE", "ndcg_mean"]])
 
 
+
+def test_run_comparison_prefit_is_used_and_checked():
+    from translearn_lib.recommenders.compare import ModelSpec, run_comparison
+    from translearn_lib.splits import random_split
+
+    ratings = block_ratings(n_users=40)
+    ids = np.arange(60)
+    F = np.eye(4)[ids // 15]
+    specs = {"EASE": ModelSpec("EASE", lambda p, F, s: EASE(**p), [{"lam": 10.0}])}
+    trained = run_comparison(ratings, ids, F, seeds=[1], specs=specs, cache=False, log=None)
+    prefit = EASE(lam=10.0).fit(random_split(ratings, seed=1))
+    reused = run_comparison(ratings, ids, F, seeds=[1], specs=specs, cache=False, log=None, prefit={"EASE": prefit})
+    assert reused["ndcg"].tolist() == pytest.approx(trained["ndcg"].tolist())
+    assert reused["fit_s"].iloc[0] == pytest.approx(prefit.fit_seconds_)  # the handed-over model, not a new fit
+    with pytest.raises(ValueError, match="was not fitted on random_split"):
+        run_comparison(ratings, ids, F, seeds=[1], specs=specs, cache=False, log=None,
+                       prefit={"EASE": EASE(lam=10.0).fit(random_split(ratings, seed=2))})
+    with pytest.raises(ValueError, match="one seed"):
+        run_comparison(ratings, ids, F, seeds=[1, 2], specs=specs, cache=False, log=None, prefit={"EASE": prefit})
+
 def test_recommend_titles_marks_held_out_items(block_split):
     items = pd.DataFrame({"item_id": block_split.item_ids, "title": [f"film {i}" for i in block_split.item_ids],
                           "genres": [["Drama"]] * block_split.n_items})
