@@ -370,7 +370,10 @@ def factorize(R: sp.csr_matrix, factors: int = 16, reg: float = 30.0, alpha: flo
 
 
 class Popularity(_Strategy):
-    """Most-bought target items for everyone (the floor any strategy must beat)."""
+    """Most-bought target items for everyone (the floor any strategy must beat).
+
+    Taught in notebooks/04_cross_domain_recommendation.ipynb.
+    """
 
     name = "popularity"
 
@@ -520,7 +523,17 @@ def fit_linear_mapping(X: np.ndarray, Y: np.ndarray, reg: float = 1.0) -> np.nda
 
 
 def apply_linear_mapping(X: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """``[X, 1] @ W`` (see :func:`fit_linear_mapping`)."""
+    """Apply a mapping from :func:`fit_linear_mapping`: ``[X, 1] @ W``.
+
+    Args:
+        X: (n, d_in) source embeddings.
+        W: (d_in + 1, d_out) weights with the bias in the last row.
+
+    Returns:
+        np.ndarray: (n, d_out) mapped embeddings.
+
+    Taught in notebooks/04_cross_domain_recommendation.ipynb.
+    """
     X = np.asarray(X, dtype=float)
     return np.hstack([X, np.ones((len(X), 1))]) @ W
 

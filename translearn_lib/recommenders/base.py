@@ -164,7 +164,17 @@ class Recommender:
 
 
 def mask_scores(scores: np.ndarray, exclude: sp.spmatrix) -> np.ndarray:
-    """Return a copy of ``scores`` with the non-zero entries of ``exclude`` set to ``-inf``."""
+    """Return a copy of ``scores`` with the non-zero entries of ``exclude`` set to ``-inf``.
+
+    Args:
+        scores: (n_users, n_items) scores.
+        exclude: sparse (n_users, n_items) matrix of the items to remove (e.g. ``split.seen("test")``).
+
+    Returns:
+        numpy.ndarray: float32 copy; masked items can never enter a top-k.
+
+    Taught in notebooks/03_bert_recommender.ipynb.
+    """
     scores = np.array(scores, dtype=np.float32, copy=True)
     exclude = sp.coo_matrix(exclude)
     scores[exclude.row, exclude.col] = -np.inf

@@ -36,6 +36,8 @@ class ModelSpec:
         build: ``build(params, item_features, seed) -> Recommender``.
         grid: candidate parameter dicts; with more than one, the best on valid NDCG@k is kept.
         uses_text: whether the model reads the BERT item features.
+
+    Taught in notebooks/03_bert_recommender.ipynb.
     """
 
     name: str

@@ -170,7 +170,20 @@ class TextEASE(EASE):
 
 
 def check_features(features: np.ndarray, n_items: int) -> np.ndarray:
-    """Check that item features are a finite ``(n_items, d)`` array and return them as float64."""
+    """Check that item features are a finite ``(n_items, d)`` array and return them as float64.
+
+    Args:
+        features: item feature rows aligned with the split's item index.
+        n_items: number of items of the split.
+
+    Returns:
+        numpy.ndarray: the features as float64.
+
+    Raises:
+        ValueError: wrong shape, or NaN/inf values.
+
+    Taught in notebooks/03_bert_recommender.ipynb.
+    """
     F = np.asarray(features, dtype=np.float64)
     if F.ndim != 2 or F.shape[0] != n_items:
         raise ValueError(
