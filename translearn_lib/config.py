@@ -59,7 +59,15 @@ def is_offline() -> bool:
 
 
 def set_offline(offline: bool = True) -> None:
-    """Switch the offline mode for this process (sets the environment variables the loaders read)."""
+    """Switch the offline mode for this process.
+
+    Sets ``TRANSLEARN_OFFLINE`` and ``HF_HUB_OFFLINE``, the variables every loader reads.
+
+    Args:
+        offline: True forbids downloads; False allows them again.
+
+    Taught in notebooks/00_welcome.ipynb.
+    """
     value = "1" if offline else "0"
     os.environ[_OFFLINE_ENV] = value
     os.environ["HF_HUB_OFFLINE"] = value

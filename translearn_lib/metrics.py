@@ -52,7 +52,21 @@ def _check_scores(scores) -> np.ndarray:
 
 
 def check_k(k, n_items: int) -> int:
-    """Validate a cut-off ``k`` (an integer, 1 <= k <= n_items) and return it as ``int``."""
+    """Validate a cut-off ``k`` and return it as ``int``.
+
+    Args:
+        k: the list length.
+        n_items: catalogue size.
+
+    Returns:
+        int: ``k``.
+
+    Raises:
+        TypeError: ``k`` is not an integer.
+        ValueError: ``k <= 0`` or ``k > n_items``.
+
+    Taught in notebooks/03_bert_recommender.ipynb.
+    """
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
         raise TypeError(f"k must be an integer, got {k!r}")
     if k <= 0:

@@ -37,6 +37,8 @@ class Split:
             absent from training).
         user_ids, item_ids: original id of each index.
         info: extra facts about the split (e.g. the cold items), for teaching and evaluation.
+
+    Taught in notebooks/03_bert_recommender.ipynb.
     """
 
     train: pd.DataFrame

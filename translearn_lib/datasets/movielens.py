@@ -54,6 +54,8 @@ class MovieLens:
         items: columns item_id, title, year (nullable Int64), genres (list of str).
         users: columns user_id, age, gender, occupation, zip_code.
         source: a short description of the source that was used.
+
+    Taught in notebooks/00_welcome.ipynb.
     """
 
     ratings: pd.DataFrame
@@ -67,11 +69,26 @@ class MovieLens:
 
 
 class DatasetNotFoundError(FileNotFoundError):
-    """Raised when no source of a dataset is available."""
+    """Raised when no source of a dataset is available; the message says what to install.
+
+    Taught in notebooks/00_welcome.ipynb.
+    """
 
 
 def ratings_fingerprint(ratings: pd.DataFrame) -> str:
-    """sha256 of the ratings sorted by (user, item, timestamp), as int64 bytes."""
+    """sha256 of the ratings sorted by (user, item, timestamp), as int64 bytes.
+
+    Every source (cache, recbole wheel, GroupLens) must give :data:`RATINGS_SHA256`; a mismatch
+    means corrupted or different data.
+
+    Args:
+        ratings: frame with user_id, item_id, rating, timestamp.
+
+    Returns:
+        str: hex digest.
+
+    Taught in notebooks/00_welcome.ipynb.
+    """
     cols = [config.USER_COL, config.ITEM_COL, config.RATING_COL, config.TIME_COL]
     arr = ratings[cols].sort_values(cols).to_numpy(dtype=np.int64)
     return hashlib.sha256(np.ascontiguousarray(arr).tobytes()).hexdigest()
