@@ -109,3 +109,21 @@ def set_seed(seed: int = DEFAULT_SEED, deterministic_ops: bool = True) -> int:
         except Exception:  # pragma: no cover - older TF
             pass
     return seed
+
+
+def progress_bars_enabled() -> bool:
+    """Whether long operations may draw progress bars (when the caller did not decide).
+
+    Off when ``TRANSLEARN_PROGRESS`` is set to a false value, and during automated runs (pytest,
+    nbval and ``scripts/run_notebooks.py`` set ``PYTEST_CURRENT_TEST``), so that saved and checked
+    notebook outputs never depend on whether a cache happened to be warm.
+
+    Returns:
+        bool: True in an interactive session.
+
+    Taught in notebooks/00_welcome.ipynb.
+    """
+    setting = os.environ.get("TRANSLEARN_PROGRESS", "").strip().lower()
+    if setting in {"0", "false", "no", "off"}:
+        return False
+    return "PYTEST_CURRENT_TEST" not in os.environ

@@ -379,7 +379,10 @@ class TextEncoder:
         order = np.argsort([len(s) for s in ids], kind="stable")  # similar lengths share a batch
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         starts = range(0, len(texts), batch_size)
-        show = len(texts) > PROGRESS_THRESHOLD if progress is None else bool(progress)
+        if progress is None:  # automatic: long runs only, never in automated (checked) runs
+            show = len(texts) > PROGRESS_THRESHOLD and config.progress_bars_enabled()
+        else:
+            show = bool(progress)
         if show:
             from tqdm.auto import tqdm  # a widget in Jupyter, text in a terminal
 
@@ -421,7 +424,8 @@ class TextEncoder:
             batch_size: texts per forward pass.
             max_length: truncation length in tokens ([CLS] and [SEP] included).
             cache: read/write the on-disk cache.
-            progress: show a tqdm bar; ``None`` = only for more than 500 texts.
+            progress: show a tqdm bar; ``None`` = only for more than 500 texts, and not in
+                automated runs (see ``config.progress_bars_enabled``).
 
         Returns:
             np.ndarray: ``(len(texts), dim)`` float32, each row of unit length, in input order.

@@ -42,3 +42,13 @@ def test_set_seed_rejects_negative():
 
     with pytest.raises(ValueError, match="non-negative"):
         config.set_seed(-1)
+
+
+def test_progress_bars_off_in_automated_runs(monkeypatch):
+    monkeypatch.delenv("TRANSLEARN_PROGRESS", raising=False)
+    monkeypatch.setenv("PYTEST_CURRENT_TEST", "x")
+    assert config.progress_bars_enabled() is False
+    monkeypatch.delenv("PYTEST_CURRENT_TEST")
+    assert config.progress_bars_enabled() is True
+    monkeypatch.setenv("TRANSLEARN_PROGRESS", "off")
+    assert config.progress_bars_enabled() is False
