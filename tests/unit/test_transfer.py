@@ -203,3 +203,35 @@ def test_migrated_two_tower_copies_user_table_and_projection(task, topic_emb):
         T.MigratedTwoTower(source_model, Et, freeze=("item_emb",))
     with pytest.raises(ValueError, match="fitted TwoTower"):
         T.MigratedTwoTower(T.TwoTower(Es, dim=4), Et)
+
+
+def test_same_topic_rate_values():
+    src = np.array([[1.0, 0.0], [0.0, 1.0], [0.7, 0.7]])
+    tgt = np.array([[2.0, 0.1], [0.1, 3.0], [0.6, 0.8], [-1.0, 0.0]])
+    # nearest source by cosine: 0, 1, 2, and for [-1, 0] row 1 (cosine 0 beats -1 and -0.71)
+    assert T.same_topic_rate(src, tgt, ["a", "b", "c"], ["a", "b", "c", "b"]) == 1.0
+    assert T.same_topic_rate(src, tgt, ["a", "b", "c"], ["a", "x", "x", "x"]) == 0.25
+    # cosine, not dot product: a long source vector does not win by its length
+    assert T.same_topic_rate(np.array([[10.0, 1.0], [0.0, 1.0]]), np.array([[0.1, 1.0]]), [0, 1], [1]) == 1.0
+    with pytest.raises(ValueError, match="labels"):
+        T.same_topic_rate(src, tgt, ["a", "b"], ["a"] * 4)
+    with pytest.raises(ValueError, match="same width"):
+        T.same_topic_rate(src, np.ones((2, 3)), ["a", "b", "c"], ["a", "b"])
+
+
+def test_tuning_split_scores_all_users_on_validation(task):
+    full = task.target
+    sub = T.subsample_target(full, 0.1, seed=0, by="user")
+    view = T.tuning_split(full, sub)
+    assert view.train.equals(sub.train) and view.valid.equals(full.valid) and view.test.equals(full.test)
+    assert (view.seen("valid") != sub.matrix("train")).nnz == 0  # only what the model learnt from is masked
+    n_valid = lambda s: int((np.diff(s.matrix("valid").indptr) > 0).sum())
+    assert n_valid(view) == n_valid(full) > 3 * n_valid(sub)  # the users new to the target are scored too
+    # a model that transfers to new users looks better on this view than popularity does
+    pop = T.Popularity().fit(task.source, sub)
+    pf = T.PretrainFinetune(**SMALL).fit(task.source, sub)
+    assert T.evaluate(pf, view, part="valid")["ndcg"] > T.evaluate(pop, view, part="valid")["ndcg"]
+    with pytest.raises(ValueError, match="differ in shape"):
+        other = T.make_task(pd.DataFrame({"user_id": [1], "item_id": [1]}),
+                            pd.DataFrame({"user_id": [1] * 10, "item_id": range(10)})).target
+        T.tuning_split(full, other)
