@@ -114,12 +114,38 @@ def test_bn_stats_unchanged_after_finetuning_frozen_base(source, data):
 def test_feature_extraction_trains_only_the_head(source, data):
     _, (xt, yt) = data
     strategy = ft.feature_extraction(source, steps=20)
+    # the head alone gets a 10x larger step than whole-network recipes (undertrained at 1e-3)
+    assert strategy.lr == ft.HEAD_ONLY_LR == 1e-2 and strategy.steps == 20
+    assert ft.fine_tuning(source).lr == 3e-4 and ft.target_only((8, 8, 1)).lr == 1e-3
     model = strategy.fit(xt, yt, seed=0)
     for a, b in zip(ft.get_base(source).get_weights(), ft.get_base(model).get_weights()):
         np.testing.assert_array_equal(a, b)
+    start_head = strategy.build(0).get_layer("head").get_weights()[0]
+    assert not np.array_equal(start_head, model.get_layer("head").get_weights()[0])
     feats = ft.extract_features(model, xt[:5])
     assert feats.shape == (5, 16) and (feats >= 0).all()
     assert ft.extract_features(model, xt[:5], layer="conv2").shape == (5, 4, 4, 8)
+
+
+def test_fine_tune_bn_recipe_counts_and_bn_drift(source, data):
+    _, (xt, yt) = data
+    before = [w.copy() for w in source.get_weights()]
+    # toy CNN: conv1 36 + bn1 4*4 + conv2 288 + bn2 4*8 + features 128*16+16 + head 16*4+4 = 2504 scalars
+    assert source.count_params() == 2504
+    frozen = ft.fine_tune_bn_recipe(source, xt, yt, xt, yt, recipe="BN layers frozen", steps=10)
+    call = ft.fine_tune_bn_recipe(source, xt, yt, xt, yt, recipe="training=False at call time", steps=10)
+    assert list(frozen) == ["recipe", "trainable params", "max change of BN moving stats", "target test accuracy"]
+    assert frozen["recipe"] == "BN layers frozen"
+    assert frozen["trainable params"] == 2504 - 2 * 2 * (4 + 8)     # BN gamma/beta and moving stats frozen
+    assert call["trainable params"] == 2504 - 2 * (4 + 8)            # only the moving stats are not weights
+    assert frozen["max change of BN moving stats"] == 0.0
+    assert call["max change of BN moving stats"] > 0.0              # training=False did not protect them
+    assert 0.0 <= call["target test accuracy"] <= 1.0
+    assert frozen == ft.fine_tune_bn_recipe(source, xt, yt, xt, yt, recipe="BN layers frozen", steps=10)
+    for a, b in zip(before, source.get_weights()):                  # the source is never touched
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="recipe"):
+        ft.fine_tune_bn_recipe(source, xt, yt, xt, yt, recipe="nope")
 
 
 def test_learning_curve_fractions_and_reset_equivalence(source, data):
