@@ -141,6 +141,9 @@ def main(argv=None):
     parser.add_argument("--tune", action="store_true",
                         help="print the validation grid behind the strategies' defaults instead (no test numbers)")
     args = parser.parse_args(argv)
+    import keras  # noqa: F401, E402  (imported first so that set_seed also turns on TF op determinism)
+    from translearn_lib import config
+    config.set_seed(config.DEFAULT_SEED)
     modes = ["user", "interaction"] if args.by == "both" else [args.by]
     start = time.perf_counter()
     if args.tune:

@@ -87,11 +87,14 @@ def main(argv=None) -> int:
     if args.seeds < 1:
         parser.error("--seeds must be >= 1")
 
+    import keras  # noqa: F401  (imported first so that set_seed also turns on TF op determinism)
+
     from translearn_lib import config
     from translearn_lib.datasets import item_texts, load_movielens_100k
     from translearn_lib.recommenders.compare import default_specs, markdown_table, run_comparison
     from translearn_lib.text import encode_texts
 
+    config.set_seed(config.DEFAULT_SEED)  # same global state as chapter 03, which reads this cache
     start = time.perf_counter()
     ml = load_movielens_100k()
     features = encode_texts(item_texts(ml.items), model=args.text_model)

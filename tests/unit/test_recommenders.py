@@ -293,6 +293,52 @@ def test_run_comparison_prefit_is_used_and_checked():
     with pytest.raises(ValueError, match="one seed"):
         run_comparison(ratings, ids, F, seeds=[1, 2], specs=specs, cache=False, log=None, prefit={"EASE": prefit})
 
+def test_cache_key_covers_fixed_settings_and_feature_values(tmp_path, monkeypatch):
+    from translearn_lib.recommenders.compare import ModelSpec, _cache_key, default_specs, run_comparison
+
+    monkeypatch.setenv("TRANSLEARN_CACHE", str(tmp_path))
+    ratings = block_ratings(n_users=40)
+    ids = np.arange(60)
+    F = np.eye(4)[ids // 15]
+
+    def spec(lam):  # settings only in `fixed`, grid=[{}]: the BPR/Hybrid pattern of default_specs
+        return {"EASE": ModelSpec("EASE", lambda p, F, s: EASE(**p), fixed={"lam": lam})}
+
+    first = run_comparison(ratings, ids, F, seeds=[1], specs=spec(1.0), log=None)
+    assert not first["cached"].any()
+    assert run_comparison(ratings, ids, F, seeds=[1], specs=spec(1.0), log=None)["cached"].all()
+    changed = run_comparison(ratings, ids, F, seeds=[1], specs=spec(1e4), log=None)
+    assert not changed["cached"].any(), "a changed fixed setting must miss the cache"
+    assert changed["ndcg"].iloc[0] != pytest.approx(first["ndcg"].iloc[0])  # really retrained with lam=1e4
+    # the real rows: changing e.g. BPR's epochs changes its key
+    bpr = default_specs()["BPR"]
+    key = _cache_key("BPR", bpr.settings({}), 42, 10, ratings, None)
+    bpr.fixed["epochs"] += 1
+    assert _cache_key("BPR", bpr.settings({}), 42, 10, ratings, None) != key
+    assert default_specs()["TextOnly"].settings({"lam": 1.0}) == {"center": False, "lam": 1.0}
+    # features enter by value (another text model / pooling / max_length changes them), row order does not
+    perm = np.random.default_rng(0).permutation(60)
+    base = _cache_key("TextEASE", {"lam": 1.0}, 1, 10, ratings, F, ids)
+    assert _cache_key("TextEASE", {"lam": 1.0}, 1, 10, ratings, F[perm], ids[perm]) == base
+    assert _cache_key("TextEASE", {"lam": 1.0}, 1, 10, ratings, F + 1e-3, ids) != base
+
+
+def test_unfitted_models_raise_runtime_error_everywhere():
+    from translearn_lib.recommenders.compare import ModelSpec, run_comparison
+    from translearn_lib.recommenders.finetune import TopLayerTwoTower
+
+    ratings = block_ratings(n_users=40)
+    ids = np.arange(60)
+    F = np.eye(4)[ids // 15]
+    specs = {"EASE": ModelSpec("EASE", lambda p, F, s: EASE(**p), [{"lam": 10.0}])}
+    with pytest.raises(RuntimeError, match="not fitted"):
+        run_comparison(ratings, ids, F, seeds=[1], specs=specs, cache=False, log=None, prefit={"EASE": EASE(lam=10.0)})
+    with pytest.raises(RuntimeError, match="not fitted"):
+        TopLayerTwoTower(None, None, None, TwoTower(F, use_item_ids=False))
+    with pytest.raises(RuntimeError, match="not fitted"):
+        EASE().recommend([0])
+
+
 def test_recommend_titles_marks_held_out_items(block_split):
     items = pd.DataFrame({"item_id": block_split.item_ids, "title": [f"film {i}" for i in block_split.item_ids],
                           "genres": [["Drama"]] * block_split.n_items})

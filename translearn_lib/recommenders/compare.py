@@ -24,7 +24,7 @@ from .linear import EASE, ItemKNN, Popularity, TextEASE
 from .neural import BPR, TwoTower
 
 METRICS = ("recall", "ndcg", "hit", "mrr", "precision")
-CACHE_VERSION = "v1"  # bump when a model's code changes, so stale cached results are ignored
+CACHE_VERSION = "v2"  # bump when a model's CODE changes; settings and data are part of every key already
 
 
 @dataclass
@@ -33,9 +33,12 @@ class ModelSpec:
 
     Attributes:
         name: row label.
-        build: ``build(params, item_features, seed) -> Recommender``.
+        build: ``build(params, item_features, seed) -> Recommender``; ``params`` is
+            ``{**fixed, **candidate}``, so every setting the model gets passes through it.
         grid: candidate parameter dicts; with more than one, the best on valid NDCG@k is kept.
         uses_text: whether the model reads the BERT item features.
+        fixed: settings shared by every candidate (epochs, learning rate, ...). They are part of
+            the cache key like the candidate's, so changing one never returns a stale cached row.
 
     Taught in notebooks/03_bert_recommender.ipynb.
     """
@@ -44,9 +47,14 @@ class ModelSpec:
     build: Callable[[dict, np.ndarray | None, int], Recommender]
     grid: list = field(default_factory=lambda: [{}])
     uses_text: bool = False
+    fixed: dict = field(default_factory=dict)
+
+    def settings(self, params: dict) -> dict:
+        """The parameters ``build`` receives for one candidate: ``{**fixed, **params}``."""
+        return {**self.fixed, **params}
 
     def describe(self) -> str:
-        return json.dumps({"name": self.name, "grid": self.grid}, sort_keys=True, default=str)
+        return json.dumps({"name": self.name, "grid": self.grid, "fixed": self.fixed}, sort_keys=True, default=str)
 
 
 # Keras settings tuned on valid (seed 42); RecBole's BPR uses lr 1e-3, batch 2048, no L2, early stop.
@@ -73,27 +81,42 @@ def default_specs(fast: bool = False) -> dict[str, ModelSpec]:
         return [quick] if fast else full
 
     specs = [
-        ModelSpec("Pop", lambda p, F, s: Popularity()),
+        ModelSpec("Pop", lambda p, F, s: Popularity(**p)),
         ModelSpec("ItemKNN", lambda p, F, s: ItemKNN(**p), grid([{"k": k} for k in (50, 100, 200)], {"k": 200})),
-        ModelSpec("BPR", lambda p, F, s: BPR(seed=s, **{**BPR_PARAMS, **p})),
+        ModelSpec("BPR", lambda p, F, s: BPR(seed=s, **p), fixed=dict(BPR_PARAMS)),
         ModelSpec("EASE", lambda p, F, s: EASE(**p), grid([{"lam": v} for v in (150, 250, 400, 700)], {"lam": 250})),
-        ModelSpec("TextOnly", lambda p, F, s: TextOnly(F, center=False, **p),
-                  grid([{"lam": v} for v in (1e3, 3e3, 1e4, 3e4)], {"lam": 1e4}), uses_text=True),
+        ModelSpec("TextOnly", lambda p, F, s: TextOnly(F, **p),
+                  grid([{"lam": v} for v in (1e3, 3e3, 1e4, 3e4)], {"lam": 1e4}), uses_text=True,
+                  fixed={"center": False}),
         ModelSpec("TextEASE", lambda p, F, s: TextEASE(F, **p),
                   grid([{"lam": lam, "alpha": a} for lam in (250, 400) for a in (2, 4, 6)], {"lam": 250, "alpha": 4}),
                   uses_text=True),
-        ModelSpec("Hybrid", lambda p, F, s: TwoTower(F, seed=s, **{**HYBRID_PARAMS, **p}), uses_text=True),
+        ModelSpec("Hybrid", lambda p, F, s: TwoTower(F, seed=s, **p), uses_text=True, fixed=dict(HYBRID_PARAMS)),
     ]
     return {spec.name: spec for spec in specs}
 
 
 def _cache_key(name: str, params: dict, seed: int, k: int, ratings: pd.DataFrame,
-               features: np.ndarray | None) -> str:
+               features: np.ndarray | None, item_ids: Sequence | None = None) -> str:
+    """Key of one cached candidate.
+
+    ``params`` must be the EFFECTIVE settings (``spec.settings(candidate)``: fixed + candidate).
+    The features enter by value, in item-id order when ``item_ids`` is given, so a different text
+    model, pooling or truncation (which change the vectors) gives a different key, and the same
+    vectors listed in another row order give the same key.
+    """
     h = hashlib.sha256()
     h.update(f"{CACHE_VERSION}|{name}|{json.dumps(params, sort_keys=True, default=str)}|{seed}|{k}".encode())
     h.update(pd.util.hash_pandas_object(ratings[["user_id", "item_id"]], index=False).values.tobytes())
     if features is not None:
-        h.update(np.ascontiguousarray(features, dtype=np.float32).tobytes())
+        features = np.ascontiguousarray(features, dtype=np.float32)
+        if item_ids is not None:
+            ids = np.asarray(item_ids)
+            order = np.argsort(ids, kind="stable")
+            h.update(pd.util.hash_pandas_object(pd.Series(ids[order]), index=False).values.tobytes())
+            features = np.ascontiguousarray(features[order])
+        h.update(str(features.shape).encode())
+        h.update(features.tobytes())
     return h.hexdigest()[:24]
 
 
@@ -115,12 +138,20 @@ def run_comparison(ratings: pd.DataFrame, item_ids: Sequence, item_features: np.
         k: cut-off for the metrics.
         specs: model definitions (default :func:`default_specs`).
         cache: reuse results stored under ``config.cache_dir("results")`` for an identical
-            candidate (model, parameters, seed, k, data, features and ``CACHE_VERSION``). The
-            benchmark fills the cache, so the notebook reads seed 42 instead of retraining.
+            candidate: model name, effective parameters (``spec.fixed`` + the candidate, e.g.
+            epochs and learning rate), seed, k, ratings, the feature values (which change with
+            the text model, pooling and truncation) and ``CACHE_VERSION`` (bump it when a model's
+            code changes). The benchmark fills the cache, so the notebook reads seed 42 instead
+            of retraining.
         log: progress printer (``None`` for silence).
         prefit: ``{name: fitted model}`` to use instead of training that row again (only for a
             single seed and a single-candidate spec; the model must have been fitted on
             ``random_split(ratings, seed)`` with the spec's settings, which is checked for the data).
+
+    Raises:
+        ValueError: unknown model name, features not matching ``item_ids``, or a ``prefit``
+            model trained on other data (or with several seeds / candidates).
+        RuntimeError: a ``prefit`` model that was never fitted.
 
     Returns:
         pandas.DataFrame: one row per (model, seed) with test ``recall, ndcg, hit, mrr, precision``,
@@ -147,7 +178,9 @@ def run_comparison(ratings: pd.DataFrame, item_ids: Sequence, item_features: np.
             spec = specs[name]
             candidates = []
             for params in spec.grid:
-                key = _cache_key(name, params, seed, k, ratings, item_features if spec.uses_text else None)
+                settings = spec.settings(params)
+                key = _cache_key(name, settings, seed, k, ratings, item_features if spec.uses_text else None,
+                                 item_ids if spec.uses_text else None)
                 path = folder / f"{name}-{key}.json" if folder is not None else None
                 if path is not None and path.is_file():
                     cand = json.loads(path.read_text())
@@ -160,10 +193,12 @@ def run_comparison(ratings: pd.DataFrame, item_ids: Sequence, item_features: np.
                         if len(seeds) != 1 or len(spec.grid) != 1:
                             raise ValueError("prefit works with one seed and a single-candidate spec")
                         model = prefit[name]
-                        if model.train_ is None or (model.train_ != split.matrix("train")).nnz:
+                        if model.train_ is None:
+                            raise RuntimeError(f"prefit[{name!r}] is not fitted yet: call fit(split) first")
+                        if model.train_.shape != split.matrix("train").shape or (model.train_ != split.matrix("train")).nnz:
                             raise ValueError(f"prefit[{name!r}] was not fitted on random_split(ratings, seed={seed})")
                     else:
-                        model = spec.build(dict(params), features, seed).fit(split)
+                        model = spec.build(dict(settings), features, seed).fit(split)
                     valid = evaluate(model, split, k=k, part="valid")
                     test = evaluate(model, split, k=k, part="test")
                     cand = {"model": name, "seed": int(seed), **{m: float(test[m]) for m in METRICS},

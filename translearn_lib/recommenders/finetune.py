@@ -154,6 +154,9 @@ class TopLayerTwoTower(Recommender):
         train_bert: fine-tune the feed-forward block (True) or keep it frozen (False, the control).
         steps, batch_size, lr, seed: training budget and settings.
 
+    Raises:
+        RuntimeError: ``warm`` was not fitted.
+
     Taught in notebooks/03_bert_recommender.ipynb.
     """
 
@@ -162,6 +165,8 @@ class TopLayerTwoTower(Recommender):
     def __init__(self, r, mask, ffn, warm: TwoTower, train_bert: bool = True, steps: int = 40,
                  batch_size: int = 128, lr: float = 1e-3, seed: int = 42) -> None:
         super().__init__()
+        if getattr(warm, "train_", None) is None or getattr(warm, "net_", None) is None:
+            raise RuntimeError(f"warm {type(warm).__name__} is not fitted yet: call fit(split) first")
         self.r, self.mask, self.ffn, self.warm = r, mask, ffn, warm
         self.train_bert, self.steps, self.batch_size = bool(train_bert), int(steps), int(batch_size)
         self.lr, self.seed = float(lr), int(seed)
