@@ -391,3 +391,10 @@ def test_finetune_pieces_reproduce_the_frozen_top_layer():
     # a trainable delta moves the weight by lr_scale * delta
     block.delta[1].assign(np.ones(32, "float32"))
     assert not np.allclose(np.asarray(block(r))[mask], np.asarray(full)[mask], atol=1e-4)
+
+
+def test_base_classes_are_abstract():
+    from translearn_lib.recommenders import Recommender
+
+    with pytest.raises(TypeError, match="abstract"):
+        Recommender()

@@ -13,6 +13,7 @@ Taught in notebooks/03_bert_recommender.ipynb.
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from typing import Any
 
 import numpy as np
@@ -52,7 +53,7 @@ def as_train_matrix(data: Any) -> sp.csr_matrix:
     return X
 
 
-class Recommender:
+class Recommender(ABC):
     """Base class: subclasses implement ``_fit(X, data)`` and ``_score(users)``.
 
     Attributes:
@@ -151,11 +152,13 @@ class Recommender:
             )
         return users
 
-    def _fit(self, X: sp.csr_matrix, data: Any) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _fit(self, X: sp.csr_matrix, data: Any) -> None:
+        """Learn from the binary training matrix ``X`` (``data`` is what ``fit`` received)."""
 
-    def _score(self, users: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _score(self, users: np.ndarray) -> np.ndarray:
+        """Return a ``(len(users), n_items)`` score array for validated user indices."""
 
     def __repr__(self) -> str:
         params = {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}

@@ -10,6 +10,7 @@ Taught in notebooks/03_bert_recommender.ipynb.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Any
 
 import numpy as np
@@ -113,8 +114,9 @@ class _KerasRecommender(Recommender):
         self._monitor = None  # optional callable(model, epochs_done) called after each chunk
         self._chunk = None  # epochs per fit call (None: automatic)
 
-    def _build(self, X: sp.csr_matrix, data: Any):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _build(self, X: sp.csr_matrix, data: Any):
+        """Create ``self.net_`` (the Keras scorer) for the training matrix ``X``."""
 
     def _loss(self):
         import keras
