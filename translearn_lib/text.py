@@ -597,6 +597,28 @@ def nearest_neighbors(embeddings: np.ndarray, k: int = 10, queries=None, exclude
     return idx, np.take_along_axis(sims, idx, 1)
 
 
+def mean_pairwise_cosine(embeddings: np.ndarray) -> float:
+    """Average cosine similarity between two different rows (the diagonal left out).
+
+    A quick measure of how bunched-up an embedding space is: near 1 means every vector points the
+    same way (as [CLS] vectors of a sentence encoder tend to), near 0 means spread out.
+
+    Args:
+        embeddings: ``(n, dim)`` array, n >= 2 (rows need not be normalised).
+
+    Returns:
+        float: the mean of ``cos(e_i, e_j)`` over all ``i != j``.
+
+    Taught in notebooks/02_llm_text_representations.ipynb.
+    """
+    emb = l2_normalize(np.asarray(embeddings, dtype=np.float64))
+    if emb.ndim != 2 or len(emb) < 2:
+        raise ValueError(f"need a 2-D array with at least 2 rows, got shape {emb.shape}")
+    n = len(emb)
+    total = emb.sum(axis=0)
+    return float((total @ total - n) / (n * (n - 1)))  # sum of all pairs minus the n self-pairs
+
+
 def neighbor_label_agreement(embeddings: np.ndarray, labels: Sequence, k: int = 10) -> float:
     """Share of each item's k nearest neighbours that carry the same label, averaged over items.
 
@@ -734,6 +756,7 @@ __all__ = [
     "l2_normalize",
     "nearest_neighbors",
     "neighbor_label_agreement",
+    "mean_pairwise_cosine",
     "neighbors_table",
     "find_index",
     "benchmark_encode",

@@ -256,3 +256,16 @@ def test_benchmark_encode_reports_cold_and_cached(enc, tmp_cache):
     assert stats["n"] == 2 and stats["items_per_second"] > 0 and stats["peak_memory_mb"] > 100
     assert stats["cached_seconds"] < stats["cold_seconds"]
     assert enc.stats["cache_hit"] is True
+
+
+def test_mean_pairwise_cosine_matches_brute_force():
+    rng = np.random.default_rng(1)
+    emb = rng.normal(size=(7, 5))
+    unit = emb / np.linalg.norm(emb, axis=1, keepdims=True)
+    sims = unit @ unit.T
+    expected = (sims.sum() - 7) / (7 * 6)
+    assert text.mean_pairwise_cosine(emb) == pytest.approx(expected)
+    assert text.mean_pairwise_cosine(np.ones((4, 3))) == pytest.approx(1.0)
+    assert text.mean_pairwise_cosine(np.eye(3)) == pytest.approx(0.0)
+    with pytest.raises(ValueError, match="at least 2 rows"):
+        text.mean_pairwise_cosine(np.ones((1, 3)))
