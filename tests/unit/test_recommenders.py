@@ -398,3 +398,14 @@ def test_base_classes_are_abstract():
 
     with pytest.raises(TypeError, match="abstract"):
         Recommender()
+
+
+def test_two_tower_separate_history_vectors_learn_blocks(block_split):
+    """History items get their own (ID + text) vectors, distinct from the candidate-item vectors."""
+    F = np.eye(4)[block_split.item_ids // 15]
+    model = TwoTower(F, dim=8, user_history=True, use_user_ids=False, separate_history=True,
+                     loss="softmax", epochs=15, batch_size=128, lr=0.02, seed=5).fit(block_split)
+    assert evaluate(model, block_split)["ndcg"] > 2.5 * random_ndcg(block_split)
+    again = TwoTower(F, dim=8, user_history=True, use_user_ids=False, separate_history=True,
+                     loss="softmax", epochs=15, batch_size=128, lr=0.02, seed=5).fit(block_split)
+    np.testing.assert_allclose(model.score([0, 1]), again.score([0, 1]), rtol=1e-5, atol=1e-6)
