@@ -303,7 +303,8 @@ def evaluate(model, split: Split, k: int = 10, users=None, part: str = "test") -
         part: ``"test"`` or ``"valid"``.
 
     Returns:
-        dict: ``recall``, ``precision``, ``ndcg``, ``hit``, ``mrr`` at ``k``.
+        dict: ``recall``, ``precision``, ``ndcg``, ``hit``, ``mrr`` at ``k`` and ``n_users``
+        (same protocol as ``recommenders.evaluate``, via ``evaluate_scores``).
 
     Raises:
         ValueError: ``part`` is not ``"test"`` or ``"valid"`` (scoring the training part would
@@ -311,14 +312,9 @@ def evaluate(model, split: Split, k: int = 10, users=None, part: str = "test") -
 
     Taught in notebooks/04_cross_domain_recommendation.ipynb.
     """
-    if part not in ("valid", "test"):
-        raise ValueError(f"part must be 'valid' or 'test', got {part!r}")
-    truth = split.matrix(part)
-    if users is None:
-        users = np.flatnonzero(np.diff(truth.indptr) > 0)
-    users = np.asarray(users)
-    scores = model.score(users)
-    return metrics.ranking_metrics(scores, truth[users], k=k, exclude=split.seen(part)[users])
+    from translearn_lib.recommenders.base import evaluate_scores
+
+    return evaluate_scores(model.score, split, k=k, part=part, users=users)
 
 
 # --------------------------------------------------------------------------------------------

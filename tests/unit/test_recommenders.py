@@ -409,3 +409,22 @@ def test_two_tower_separate_history_vectors_learn_blocks(block_split):
     again = TwoTower(F, dim=8, user_history=True, use_user_ids=False, separate_history=True,
                      loss="softmax", epochs=15, batch_size=128, lr=0.02, seed=5).fit(block_split)
     np.testing.assert_allclose(model.score([0, 1]), again.score([0, 1]), rtol=1e-5, atol=1e-6)
+
+
+def test_evaluate_scores_with_explicit_users_and_small_batches():
+    from translearn_lib.recommenders import evaluate_scores
+
+    train = np.array([[1, 1, 0, 0, 0], [0, 0, 1, 1, 0], [1, 0, 0, 0, 0]])
+    test = np.array([[0, 0, 1, 0, 0], [0, 0, 0, 0, 1], [0, 0, 0, 0, 0]])
+    split = split_from_matrix(train, test)
+    scores = np.tile(np.arange(5, 0, -1, dtype=float), (3, 1))  # everyone ranks item 0 first
+    score = lambda users: scores[np.asarray(users)]  # noqa: E731
+    full = evaluate_scores(score, split, k=2, batch_size=1)
+    # user 0: items 0, 1 masked -> top-2 = [2, 3], hit at rank 1; user 1: top-2 = [0, 1], miss
+    assert full["n_users"] == 2 and full["hit"] == 0.5 and full["ndcg"] == 0.5
+    only_user0 = evaluate_scores(score, split, k=2, users=[2, 0])  # user 2 has no test item
+    assert only_user0["n_users"] == 1 and only_user0["ndcg"] == 1.0
+    with pytest.raises(ValueError, match="none of the requested users"):
+        evaluate_scores(score, split, k=2, users=[2])
+    with pytest.raises(ValueError, match="'valid' or 'test'"):
+        evaluate_scores(score, split, k=2, part="train")

@@ -168,7 +168,7 @@ def test_evaluate_refuses_the_training_part(task):
         T.evaluate(m, task.target, part="train")
     valid = T.evaluate(m, task.target, part="valid")
     n_valid_users = int((np.diff(task.target.matrix("valid").indptr) > 0).sum())
-    assert valid["users"] == n_valid_users and 0 < valid["ndcg"] <= 1
+    assert valid["n_users"] == n_valid_users and 0 < valid["ndcg"] <= 1
 
 
 def test_cached_source_factors_follow_the_source(task):

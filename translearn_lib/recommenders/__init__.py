@@ -18,7 +18,7 @@ ID-based models (BPR, TwoTower) use their barely trained embedding.
 Taught in notebooks/03_bert_recommender.ipynb.
 """
 
-from .base import Recommender, as_train_matrix, check_k, evaluate, mask_scores
+from .base import Recommender, as_train_matrix, check_k, evaluate, evaluate_scores, mask_scores
 from .content import TextOnly
 from .explain import recommend_titles, user_history
 from .features import align_item_features, movielens_item_features
@@ -28,5 +28,5 @@ from .neural import BPR, Hybrid, TwoTower, sample_negatives, triplet_epochs
 __all__ = [
     "Recommender", "Popularity", "ItemKNN", "EASE", "TextEASE", "BPR", "TextOnly", "TwoTower", "Hybrid",
     "evaluate", "ease_weights", "sample_negatives", "triplet_epochs", "align_item_features",
-    "movielens_item_features", "recommend_titles", "user_history", "as_train_matrix", "check_k", "mask_scores",
+    "movielens_item_features", "recommend_titles", "user_history", "as_train_matrix", "check_k", "evaluate_scores", "mask_scores",
 ]

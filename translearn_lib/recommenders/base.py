@@ -207,10 +207,6 @@ def evaluate(model: Recommender, split: Any, k: int = 10, part: str = "test", ba
 
     Taught in notebooks/03_bert_recommender.ipynb.
     """
-    from translearn_lib import metrics
-
-    if part not in ("valid", "test"):
-        raise ValueError(f"part must be 'valid' or 'test', got {part!r}")
     k = check_k(k, split.n_items)
     if model.train_ is None:
         raise RuntimeError(f"{type(model).__name__} is not fitted yet: call fit(split) first")
@@ -219,19 +215,57 @@ def evaluate(model: Recommender, split: Any, k: int = 10, part: str = "test", ba
             f"model was fitted on a {model.train_.shape} matrix but the split is "
             f"({split.n_users}, {split.n_items}): fit the model on this split"
         )
+    return evaluate_scores(model.score, split, k=k, part=part, batch_size=batch_size)
+
+
+def evaluate_scores(score, split: Any, k: int = 10, part: str = "test", users=None,
+                    batch_size: int = 512) -> dict:
+    """Full-ranking metrics for any scorer: the protocol behind :func:`evaluate`.
+
+    Every item is ranked for the evaluated users; ``split.seen(part)`` is masked (train for
+    "valid", train + valid for "test"). Users are scored in batches so memory stays at
+    ``batch_size x n_items`` floats. Chapter 04's cross-domain strategies use it too.
+
+    Args:
+        score: callable mapping an array of user indices to a ``(len(users), n_items)`` array.
+        split: the :class:`translearn_lib.splits.Split` to evaluate on.
+        k: cut-off, ``1 <= k <= n_items``.
+        part: ``"valid"`` or ``"test"`` (scoring the training part would measure memorisation).
+        users: evaluate only these user indices (default: every user with an interaction in
+            ``part``).
+        batch_size: users scored at a time.
+
+    Returns:
+        dict: ``recall``, ``precision``, ``ndcg``, ``hit``, ``mrr`` (means over evaluated users) and
+        ``n_users`` (how many users were evaluated).
+
+    Raises:
+        ValueError: bad ``k`` or ``part``, or no user to evaluate.
+
+    Taught in notebooks/03_bert_recommender.ipynb.
+    """
+    from translearn_lib import metrics
+
+    if part not in ("valid", "test"):
+        raise ValueError(f"part must be 'valid' or 'test', got {part!r}")
+    k = check_k(k, split.n_items)
     truth = sp.csr_matrix(split.matrix(part))
     seen = sp.csr_matrix(split.seen(part))
-    users = np.flatnonzero(np.diff(truth.indptr) > 0)
+    users = np.flatnonzero(np.diff(truth.indptr) > 0) if users is None else np.asarray(users, dtype=np.int64)
     if users.size == 0:
         raise ValueError(f"the '{part}' part of the split has no interactions to evaluate")
     totals: dict[str, float] = {}
+    evaluated = 0
     for start in range(0, users.size, batch_size):
         batch = users[start : start + batch_size]
-        result = metrics.ranking_metrics(model.score(batch), truth[batch], k=k, exclude=seen[batch])
-        for name, value in result.items():
-            if name == "users":
-                continue
-            totals[name] = totals.get(name, 0.0) + float(value) * batch.size
-    out = {name: value / users.size for name, value in totals.items()}
-    out["n_users"] = int(users.size)
+        if truth[batch].nnz == 0:  # explicit users without relevant items are skipped
+            continue
+        result = metrics.ranking_metrics(score(batch), truth[batch], k=k, exclude=seen[batch])
+        evaluated += result["users"]
+        for name in metrics.METRICS:
+            totals[name] = totals.get(name, 0.0) + result[name] * result["users"]
+    if evaluated == 0:
+        raise ValueError(f"none of the requested users has an interaction in the '{part}' part")
+    out = {name: value / evaluated for name, value in totals.items()}
+    out["n_users"] = int(evaluated)
     return out
