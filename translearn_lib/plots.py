@@ -1,7 +1,8 @@
-"""Plots shared by the chapters (matplotlib, inline in JupyterLab).
+"""Every plot of the course (matplotlib, inline in JupyterLab).
 
-Other chapters add their plotting helpers here. Everything is seeded and returns the matplotlib
-``Axes`` so a notebook can adjust titles or save the figure.
+Each function draws on a given ``ax`` (or a new figure) and returns the matplotlib ``Axes``, so a
+notebook can adjust titles or save the figure. matplotlib is imported inside the functions:
+importing the library never needs it.
 
 Taught in notebooks/02_llm_text_representations.ipynb.
 """
@@ -9,7 +10,7 @@ Taught in notebooks/02_llm_text_representations.ipynb.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -115,6 +116,50 @@ def plot_projection(
     ax.legend(markerscale=2, fontsize=8, loc="best", frameon=False)
     ax.set_xticks([])
     ax.set_yticks([])
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_learning_curve(curve, metric: str, ax=None, title: str | None = None,
+                        styles: Mapping[str, str] | None = None, xlabel: str = "share of the target training data",
+                        ylabel: str | None = None):
+    """Mean ``metric`` against the share of target data (log scale), error bars = std over seeds.
+
+    Args:
+        curve: output of :func:`translearn_lib.experiments.curves.learning_curve`.
+        metric: the column to plot (``"accuracy"``, ``"ndcg"``, ...).
+        ax: matplotlib axes (a new figure if ``None``).
+        title: axes title.
+        styles: optional matplotlib format string per strategy, e.g. ``{"target-only": "k--o"}``.
+        xlabel: x-axis label.
+        ylabel: y-axis label (default: the metric's name).
+
+    Returns:
+        matplotlib.axes.Axes: the axes.
+
+    Taught in notebooks/01_transfer_basics.ipynb.
+    """
+    import matplotlib.pyplot as plt
+
+    from translearn_lib.experiments.curves import summarize_curve
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 4))
+    s = summarize_curve(curve, metric)
+    styles = dict(styles or {})
+    for name, part in s.groupby("strategy", sort=False):
+        ax.errorbar(part["share"] * 100, part["mean"], yerr=part["std"], fmt=styles.get(name, "-o"),
+                    capsize=3, ms=4, label=name)
+    ax.set_xscale("log")
+    ticks = sorted(s["share"].unique() * 100)
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f"{t:g} %" for t in ticks])
+    ax.minorticks_off()
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel or metric)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     if title:
         ax.set_title(title)
     return ax

