@@ -51,7 +51,7 @@ def finetune_table(ml, seeds, args) -> None:
     from translearn_lib.datasets import item_texts
     from translearn_lib.recommenders.finetune import DEFAULTS, finetune_experiment
     from translearn_lib.splits import random_split
-    from translearn_lib.text import load_text_encoder
+    from translearn_lib.encoders.text import load_text_encoder
 
     encoder = load_text_encoder(args.text_model)
     row_of = {iid: r for r, iid in enumerate(ml.items["item_id"])}
@@ -92,7 +92,7 @@ def main(argv=None) -> int:
     from translearn_lib import config
     from translearn_lib.datasets import item_texts, load_movielens_100k
     from translearn_lib.recommenders.compare import default_specs, markdown_table, run_comparison
-    from translearn_lib.text import encode_texts
+    from translearn_lib.encoders.text import encode_texts
 
     config.set_seed(config.DEFAULT_SEED)  # same global state as chapter 03, which reads this cache
     start = time.perf_counter()

@@ -24,7 +24,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=2, help="cold runs (the best is reported)")
     args = ap.parse_args()
 
-    from translearn_lib import text
+    from translearn_lib import embeddings
+    from translearn_lib.encoders import text
     from translearn_lib.datasets import item_texts, load_movielens_100k
 
     items = load_movielens_100k().items
@@ -44,10 +45,10 @@ def main() -> None:
     print(f"| peak memory (process) | {best['peak_memory_mb']:.0f} MB |")
     genres = list(items.genres)
     rng = np.random.default_rng(42)
-    print(f"| genre agreement@10, random vectors | {text.neighbor_label_agreement(rng.normal(size=(len(texts), enc.dim)), genres, 10):.3f} |")
+    print(f"| genre agreement@10, random vectors | {embeddings.neighbor_label_agreement(rng.normal(size=(len(texts), enc.dim)), genres, 10):.3f} |")
     for pooling in ("cls", "mean"):
         e = enc.encode(texts, pooling=pooling, batch_size=args.batch_size, progress=False)
-        print(f"| genre agreement@10, {pooling} pooling | {text.neighbor_label_agreement(e, genres, 10):.3f} |")
+        print(f"| genre agreement@10, {pooling} pooling | {embeddings.neighbor_label_agreement(e, genres, 10):.3f} |")
 
 
 if __name__ == "__main__":

@@ -25,8 +25,7 @@ def _version(package: str) -> str:
 
 
 def _text_model_status() -> str:
-    from translearn_lib import text
-
+    from translearn_lib.encoders import text
     try:
         encoder = text.load_text_encoder("minilm")
     except Exception as err:  # report, never crash the check

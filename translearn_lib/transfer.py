@@ -12,7 +12,7 @@ user index and separate item indices. Strategies implement ``fit(source, target_
 - :class:`EMCDR`: learn a mapping from source user factors to target user factors on users seen in
   both, apply it to users new to the target.
 - :class:`TextZeroShot` / :class:`TextBridge`: items of both domains live in one space given by a
-  pretrained sentence encoder (:mod:`translearn_lib.text`), so a user profile built in the source
+  pretrained sentence encoder (:mod:`translearn_lib.encoders.text`), so a user profile built in the source
   scores target items with no target data at all; ``TextBridge`` learns the user factors on both
   domains and an optional collaborative offset per item (CTR-style).
 
@@ -809,7 +809,7 @@ def task_embeddings(task: CrossDomainTask, model: str = "minilm", pooling: str =
 
     Args:
         task: a task with ``source_texts`` and ``target_texts``.
-        model: encoder name for :func:`translearn_lib.text.load_text_encoder`.
+        model: encoder name for :func:`translearn_lib.encoders.text.load_text_encoder`.
         pooling: ``"mean"`` or ``"cls"``.
 
     Returns:
@@ -819,7 +819,7 @@ def task_embeddings(task: CrossDomainTask, model: str = "minilm", pooling: str =
     """
     if task.source_texts is None or task.target_texts is None:
         raise ValueError(f"task {task.name!r} has no item texts; build it with texts=...")
-    from translearn_lib.text import load_text_encoder
+    from translearn_lib.encoders.text import load_text_encoder
 
     encoder = load_text_encoder(model)
     emb = encoder.encode(list(task.source_texts) + list(task.target_texts), pooling=pooling, progress=False)

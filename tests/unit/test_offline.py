@@ -33,7 +33,7 @@ def test_offline_mode_is_set_for_tests():
 
 
 def test_movielens_and_bert_load_without_network(tmp_cache):
-    from translearn_lib import text
+    from translearn_lib.encoders import text
     from translearn_lib.datasets import load_movielens_100k
 
     ml = load_movielens_100k()

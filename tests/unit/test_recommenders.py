@@ -355,7 +355,7 @@ def test_recommend_titles_marks_held_out_items(block_split):
 
 
 class _TinyEncoder:
-    """Stand-in for translearn_lib.text.TextEncoder: a 2-layer random KerasHub BERT, fake tokens."""
+    """Stand-in for translearn_lib.encoders.text.TextEncoder: a 2-layer random KerasHub BERT, fake tokens."""
 
     def __init__(self):
         import keras_hub

@@ -5,8 +5,8 @@ import shutil
 import numpy as np
 import pytest
 
-from translearn_lib import text
-
+from translearn_lib import embeddings
+from translearn_lib.encoders import text
 SENTENCES = [
     "Toy Story (1995). Genres: Animation, Children's, Comedy",
     "GoldenEye (1995). Genres: Action, Adventure, Thriller",
@@ -45,18 +45,18 @@ def test_masked_mean_pooling_layer_matches_numpy():
 
 def test_nearest_neighbors_and_label_agreement():
     emb = np.array([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9], [-1, 0]], dtype=np.float32)
-    idx, sims = text.nearest_neighbors(emb, k=1)
+    idx, sims = embeddings.nearest_neighbors(emb, k=1)
     np.testing.assert_array_equal(idx[:, 0], [1, 0, 3, 2, 2])  # [-1, 0] is orthogonal to [0, 1]: its best
     assert np.all(sims[:, 0] <= 1.0 + 1e-6)
-    idx2, _ = text.nearest_neighbors(emb, k=2, queries=[0])
+    idx2, _ = embeddings.nearest_neighbors(emb, k=2, queries=[0])
     np.testing.assert_array_equal(idx2, [[1, 3]])  # sorted by similarity, self excluded
-    idx3, s3 = text.nearest_neighbors(emb, k=1, queries=np.array([[1.0, 0.0]]))
+    idx3, s3 = embeddings.nearest_neighbors(emb, k=1, queries=np.array([[1.0, 0.0]]))
     assert idx3[0, 0] == 0 and s3[0, 0] == pytest.approx(1.0)  # vector queries may hit any row
     labels = ["x", "x", "y", "y", "z"]
     # items 0..3 find their same-label twin; item 4 ("z") cannot
-    assert text.neighbor_label_agreement(emb, labels, k=1) == pytest.approx(4 / 5)
+    assert embeddings.neighbor_label_agreement(emb, labels, k=1) == pytest.approx(4 / 5)
     with pytest.raises(ValueError):
-        text.nearest_neighbors(emb, k=5)
+        embeddings.nearest_neighbors(emb, k=5)
 
 
 # -- encoder --------------------------------------------------------------------------------------
@@ -242,10 +242,10 @@ def test_missing_package_message(monkeypatch):
 def test_neighbors_table_and_find_index():
     emb = np.array([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9]], dtype=np.float32)
     names = ["Star Wars", "Star Trek", "Babe", "Babe: Pig in the City"]
-    assert text.find_index(names, "babe") == 2 and text.find_index(names, "Babe: Pig") == 3
+    assert embeddings.find_index(names, "babe") == 2 and embeddings.find_index(names, "Babe: Pig") == 3
     with pytest.raises(KeyError):
-        text.find_index(names, "Fargo")
-    table = text.neighbors_table(emb, names, ["Star Wars", 2], k=2)
+        embeddings.find_index(names, "Fargo")
+    table = embeddings.neighbors_table(emb, names, ["Star Wars", 2], k=2)
     assert list(table.columns) == ["query", "rank", "neighbour", "cosine"]
     assert table.neighbour.tolist() == ["Star Trek", "Babe: Pig in the City", "Babe: Pig in the City", "Star Trek"]
     assert table.cosine.iloc[0] == pytest.approx(0.9 / np.hypot(0.9, 0.1), abs=1e-3)
@@ -264,11 +264,11 @@ def test_mean_pairwise_cosine_matches_brute_force():
     unit = emb / np.linalg.norm(emb, axis=1, keepdims=True)
     sims = unit @ unit.T
     expected = (sims.sum() - 7) / (7 * 6)
-    assert text.mean_pairwise_cosine(emb) == pytest.approx(expected)
-    assert text.mean_pairwise_cosine(np.ones((4, 3))) == pytest.approx(1.0)
-    assert text.mean_pairwise_cosine(np.eye(3)) == pytest.approx(0.0)
+    assert embeddings.mean_pairwise_cosine(emb) == pytest.approx(expected)
+    assert embeddings.mean_pairwise_cosine(np.ones((4, 3))) == pytest.approx(1.0)
+    assert embeddings.mean_pairwise_cosine(np.eye(3)) == pytest.approx(0.0)
     with pytest.raises(ValueError, match="at least 2 rows"):
-        text.mean_pairwise_cosine(np.ones((1, 3)))
+        embeddings.mean_pairwise_cosine(np.ones((1, 3)))
 
 
 def test_pca_project_and_same_topic_rate():

@@ -40,7 +40,7 @@ def align_item_features(split: Any, item_ids: Sequence, features: np.ndarray) ->
 def movielens_item_features(split: Any, movielens: Any, model: str = "minilm", pooling: str = "mean") -> np.ndarray:
     """BERT embeddings of "Title (year). Genres: ..." for every item of a MovieLens split.
 
-    The embeddings come from :func:`translearn_lib.text.encode_texts` and are cached on disk, so
+    The embeddings come from :func:`translearn_lib.encoders.text.encode_texts` and are cached on disk, so
     the second call costs a file read.
 
     Args:
@@ -55,7 +55,7 @@ def movielens_item_features(split: Any, movielens: Any, model: str = "minilm", p
     Taught in notebooks/03_bert_recommender.ipynb.
     """
     from translearn_lib.datasets import item_texts
-    from translearn_lib.text import encode_texts
+    from translearn_lib.encoders.text import encode_texts
 
     texts = item_texts(movielens.items)
     features = encode_texts(texts, model=model, pooling=pooling)

@@ -51,7 +51,7 @@ def cached_top_inputs(encoder: Any, texts: Sequence[str], max_length: int = 24, 
     run during training. The function checks its own split of the layer against a full call.
 
     Args:
-        encoder: a :class:`translearn_lib.text.TextEncoder` (uses ``backbone`` and ``tokenize``).
+        encoder: a :class:`translearn_lib.encoders.text.TextEncoder` (uses ``backbone`` and ``tokenize``).
         texts: item texts.
         max_length: truncation in tokens (MovieLens "title (year). Genres: ...": 95 % <= 22 tokens).
         batch_size: texts per forward pass.
@@ -175,7 +175,7 @@ class TopLayerTwoTower(Recommender):
         import keras
         from keras import layers, ops
 
-        from translearn_lib.text import masked_mean_pool
+        from translearn_lib.encoders.text import masked_mean_pool
 
         r, mask, ffn, warm = self.r, self.mask, self.ffn, self.warm
         ffn.trainable = self.train_bert
@@ -233,7 +233,7 @@ def finetune_experiment(encoder: Any, texts: Sequence[str], split: Any, warm_epo
     """Does fine-tuning the top BERT layer help a text-only two-tower model? (equal-budget A/B).
 
     Args:
-        encoder: a :class:`translearn_lib.text.TextEncoder`.
+        encoder: a :class:`translearn_lib.encoders.text.TextEncoder`.
         texts: item texts aligned with the split's item index.
         split: a :class:`translearn_lib.splits.Split`.
         warm_epochs: BPR epochs of the frozen-feature warm start.
@@ -255,7 +255,7 @@ def finetune_experiment(encoder: Any, texts: Sequence[str], split: Any, warm_epo
 
     Taught in notebooks/03_bert_recommender.ipynb.
     """
-    from translearn_lib.text import masked_mean_pool
+    from translearn_lib.encoders.text import masked_mean_pool
 
     if steps <= 0 or warm_epochs <= 0:
         raise ValueError("steps and warm_epochs must be positive")

