@@ -76,7 +76,7 @@ Threat model: this stops hard-coded answers, deleted or edited checks, faked pri
 assertion helpers. Code written to walk the grader's own stack frames inside the kernel could still
 forge a probe's *facts*; judges that recompute the answer from the seed are immune, so prefer them.
 
-Taught in exercises/01_transfer_basics.ipynb.
+Used by every notebook in exercises/: ``make grade NB=exercises/NN_topic.ipynb``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Command line: ``python -m translearn_lib.grading generate [--check]`` or ``... NOTEBOOK``.
 
-Taught in exercises/01_transfer_basics.ipynb.
+Used by every notebook in exercises/: ``make grade NB=exercises/NN_topic.ipynb``.
 """
 
 from __future__ import annotations

@@ -4,8 +4,6 @@ The grader does not import this module in the kernel (the learner's code ran fir
 replaced an imported module); it sends this file's source and executes it in a fresh module, after
 the learner's notebook has finished. Results travel back as one display_data output per hidden
 check, tagged with a per-run nonce, and are judged in the grader process.
-
-Taught in exercises/01_transfer_basics.ipynb.
 """
 
 import json

@@ -2,8 +2,6 @@
 
 Kept free of heavy imports because this module is imported both by the grader process and inside
 the learner's kernel. See :mod:`translearn_lib.grading` for the full description.
-
-Taught in exercises/01_transfer_basics.ipynb.
 """
 
 from __future__ import annotations

@@ -4,8 +4,6 @@ Each helper raises ``AssertionError`` with a message written for the learner, so
 stays short: ``f = get_function(ns, "learning_curve")``, ``acc = as_array(data, "accuracies",
 shape=(4,))``, ``assert_close(acc, expected, "accuracies")``. NumPy is the only dependency, so the
 module imports fast both in the grader process and in the learner's kernel.
-
-Taught in exercises/01_transfer_basics.ipynb.
 """
 
 from __future__ import annotations
@@ -28,8 +26,6 @@ def get_function(ns: Mapping[str, Any], name: str) -> Callable[..., Any]:
 
     Raises:
         AssertionError: if it is missing or not callable (with a hint to run its cell).
-
-    Taught in exercises/01_transfer_basics.ipynb.
     """
     if name not in ns:
         raise AssertionError(f"`{name}` is not defined: run (or restore) the cell that defines it")
@@ -53,8 +49,6 @@ def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     Raises:
         AssertionError: "not implemented yet" if it raised ``NotImplementedError`` or returned
             ``...`` (the placeholders of a generated exercise).
-
-    Taught in exercises/01_transfer_basics.ipynb.
     """
     name = getattr(fn, "__name__", "the function")
     try:
@@ -80,8 +74,6 @@ def as_array(value: Any, name: str, shape: tuple[int, ...] | None = None, dtype:
 
     Raises:
         AssertionError: when it is ``...``, not numeric, or of the wrong shape.
-
-    Taught in exercises/01_transfer_basics.ipynb.
     """
     if value is Ellipsis or value is None:
         raise AssertionError(f"{name} is {value!r}: replace the placeholder with your result")
@@ -107,8 +99,6 @@ def assert_close(actual: Any, expected: Any, name: str, atol: float = 1e-6, rtol
 
     Raises:
         AssertionError: on a shape mismatch or values outside the tolerance.
-
-    Taught in exercises/01_transfer_basics.ipynb.
     """
     expected = np.asarray(expected, dtype=float)
     actual = as_array(actual, name, shape=expected.shape)
@@ -138,8 +128,6 @@ def to_jsonable(obj: Any) -> Any:
 
     Raises:
         TypeError: for any other object (probes must return data, not models or functions).
-
-    Taught in exercises/01_transfer_basics.ipynb.
     """
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj

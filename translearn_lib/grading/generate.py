@@ -14,8 +14,6 @@ Everything else is copied: check cells (first line ``# CHECK qN``) verbatim, pro
 and execution counts are dropped, ``# NBVAL_CHECK_OUTPUT`` lines are removed (an exercise has no
 saved outputs to compare with), and a short "how to do this exercise" cell follows the title. The
 output is byte-for-byte deterministic.
-
-Taught in exercises/01_transfer_basics.ipynb.
 """
 
 from __future__ import annotations
@@ -50,8 +48,6 @@ class GenerationError(ValueError):
 
 def check_id(source: str) -> str | None:
     """Return ``"qN"`` if the cell is a check cell (first line ``# CHECK qN``), else ``None``.
-
-    Taught in exercises/01_transfer_basics.ipynb.
     """
     first = source.lstrip("\n").split("\n", 1)[0].strip()
     m = CHECK.match(first)
@@ -93,8 +89,6 @@ def strip_code(source: str, default_qid: str, where: str = "cell") -> str:
 
     Raises:
         GenerationError: on an unclosed, unopened or nested block.
-
-    Taught in exercises/01_transfer_basics.ipynb.
     """
     out: list[str] = []
     in_block = False
@@ -131,8 +125,6 @@ def strip_code(source: str, default_qid: str, where: str = "cell") -> str:
 
 def strip_markdown(source: str, where: str = "cell") -> str:
     """Replace ``<!-- BEGIN SOLUTION -->`` blocks of a markdown cell by an answer prompt.
-
-    Taught in exercises/01_transfer_basics.ipynb.
     """
     out: list[str] = []
     in_block = False
@@ -177,8 +169,6 @@ def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.Notebo
 
     Raises:
         GenerationError: on bad markers or if a stub leaves invalid Python.
-
-    Taught in exercises/01_transfer_basics.ipynb.
     """
     src_cells = solution.cells
     # the question each cell belongs to by default: the next check cell's id
@@ -240,8 +230,6 @@ def _check_syntax(source: str, where: str) -> None:
 
 def find_leaks(nb: nbformat.NotebookNode) -> list[str]:
     """List ``"cell N: marker"`` for every solution marker or output left in a notebook.
-
-    Taught in exercises/01_transfer_basics.ipynb.
     """
     leaks = []
     for i, cell in enumerate(nb.cells, 1):
@@ -257,8 +245,6 @@ def find_leaks(nb: nbformat.NotebookNode) -> list[str]:
 
 def render(solution_path: Path) -> str:
     """Return the exercise file content (the exact text written to exercises/) for one solution.
-
-    Taught in exercises/01_transfer_basics.ipynb.
     """
     solution = nbformat.read(solution_path, as_version=4)
     nb = make_exercise(solution, solution_path.name)
@@ -288,8 +274,6 @@ def generate(solutions_dir: Path, exercises_dir: Path, names: list[str] | None =
 
     Returns:
         GenerateResult: the files written/unchanged/drifted, and exercises without a solution.
-
-    Taught in exercises/01_transfer_basics.ipynb.
     """
     solutions_dir, exercises_dir = Path(solutions_dir), Path(exercises_dir)
     paths = sorted(solutions_dir.glob("[0-9][0-9]_*.ipynb"))

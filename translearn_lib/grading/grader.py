@@ -1,8 +1,6 @@
 """Grade a learner's exercise notebook: execute it in a fresh kernel, run visible and hidden checks.
 
 See :mod:`translearn_lib.grading` for the format and the threat model.
-
-Taught in exercises/01_transfer_basics.ipynb.
 """
 
 from __future__ import annotations
@@ -192,8 +190,6 @@ def load_grader(path: str | os.PathLike) -> GraderFile:
 
     Raises:
         GraderSetupError: if it cannot be imported or declares no valid questions.
-
-    Taught in exercises/01_transfer_basics.ipynb.
     """
     path = Path(path).resolve()
     if not path.is_file():
@@ -237,8 +233,6 @@ def _stems(notebook: Path, nb: nbformat.NotebookNode | None) -> list[str]:
 
 def find_grader(notebook: Path, nb: nbformat.NotebookNode | None = None) -> Path | None:
     """Find ``tests/graders/<name>.py`` for a notebook (by file name, then by its exercise metadata).
-
-    Taught in exercises/01_transfer_basics.ipynb.
     """
     for root in _repo_roots(notebook):
         for stem in _stems(notebook, nb):
@@ -250,8 +244,6 @@ def find_grader(notebook: Path, nb: nbformat.NotebookNode | None = None) -> Path
 
 def canonical_checks(solution: nbformat.NotebookNode) -> list[tuple[str, str]]:
     """``[(qid, source), ...]`` of the check cells of a (solution) notebook, in order.
-
-    Taught in exercises/01_transfer_basics.ipynb.
     """
     out = []
     for cell in solution.cells:
@@ -319,8 +311,6 @@ class GradingSession:
         total_timeout: seconds for the whole notebook; later cells are skipped once it is spent.
         seed: seed for the hidden checks' fresh inputs (default: a new random one per run).
         kernel_name: Jupyter kernel to use.
-
-    Taught in exercises/01_transfer_basics.ipynb.
     """
 
     def __init__(self, notebook: str | os.PathLike, grader: str | os.PathLike | None = None,
@@ -672,8 +662,6 @@ def grade(notebook: str | os.PathLike, grader: str | os.PathLike | None = None,
 
     Raises:
         GraderSetupError: when no grader file exists for the notebook (a usage error).
-
-    Taught in exercises/01_transfer_basics.ipynb.
     """
     with GradingSession(notebook, grader, solution, **kwargs) as session:
         return session.report()
