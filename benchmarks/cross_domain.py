@@ -14,7 +14,7 @@ and validation items masked, on every user with a target test interaction.
 Every number here is measured on the test part. The strategies' fixed settings were chosen
 beforehand on validation data only; ``--tune`` reprints that grid (shop electronics -> clothing,
 10 % of target data, NDCG@10 on the validation rows of all target users, see
-``transfer.tuning_split``; about 15 s per seed). The "best transfer" line below the tables describes
+``crossdomain.tuning_split``; about 15 s per seed). The "best transfer" line below the tables describes
 the test results; it is not a model selection.
 
 Run:  HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/cross_domain.py [--by user|interaction|both]
@@ -35,7 +35,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import pandas as pd
 
-from translearn_lib import transfer
+from translearn_lib import crossdomain
 from translearn_lib.datasets import load_movielens_100k, make_cross_domain_shop
 
 SHARES = (0.05, 0.1, 0.25, 0.5, 1.0)
@@ -45,11 +45,11 @@ def tasks_for_seed(seed: int, which):
     shop = make_cross_domain_shop(seed=seed)
     out = []
     if "shop" in which:
-        out.append(("shop: electronics -> clothing", transfer.shop_task(shop, "electronics", "clothing", seed=seed)))
+        out.append(("shop: electronics -> clothing", crossdomain.shop_task(shop, "electronics", "clothing", seed=seed)))
     if "platform" in which:
-        out.append(("shop: mobile -> PC", transfer.shop_task(shop, "mobile", "pc", seed=seed)))
+        out.append(("shop: mobile -> PC", crossdomain.shop_task(shop, "mobile", "pc", seed=seed)))
     if "movielens" in which:
-        out.append(("MovieLens genre split", transfer.movielens_genre_task(load_movielens_100k(), seed=seed)))
+        out.append(("MovieLens genre split", crossdomain.movielens_genre_task(load_movielens_100k(), seed=seed)))
     return out
 
 
@@ -57,12 +57,12 @@ def run(seeds, modes, which, shares=SHARES):
     frames = []
     for seed in seeds:
         for label, task in tasks_for_seed(seed, which):
-            Es, Et = transfer.task_embeddings(task)
+            Es, Et = crossdomain.task_embeddings(task)
             for by in modes:
-                strategies = transfer.default_strategies(Es, Et, seed=seed)
+                strategies = crossdomain.default_strategies(Es, Et, seed=seed)
                 t0 = time.perf_counter()
-                curve = transfer.learning_curve(task, strategies, shares, seed=seed, by=by)
-                curve["task"], curve["seed"], curve["by"] = label, seed, by
+                curve = crossdomain.learning_curve(task, strategies, shares, seed=seed, by=by, progress=False)
+                curve["task"], curve["by"] = label, by  # the runner records the seed
                 frames.append(curve)
                 print(f"  seed {seed} {label} by {by}: {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
     return pd.concat(frames, ignore_index=True)
@@ -82,20 +82,20 @@ def tune(seeds, modes, share: float = 0.1) -> pd.DataFrame:
     rows = []
     for seed in seeds:
         shop = make_cross_domain_shop(seed=seed)
-        task = transfer.shop_task(shop, "electronics", "clothing", seed=seed)
-        Es, Et = transfer.task_embeddings(task)
+        task = crossdomain.shop_task(shop, "electronics", "clothing", seed=seed)
+        Es, Et = crossdomain.task_embeddings(task)
         for by in modes:
-            sub = transfer.subsample_target(task.target, share, seed=seed, by=by)
-            view = transfer.tuning_split(task.target, sub)
+            sub = crossdomain.subsample_target(task.target, share, seed=seed, by=by)
+            view = crossdomain.tuning_split(task.target, sub)
             for label, cls, attr, values in TUNE_GRID:
                 args = (Es, Et) if cls == "TextBridge" else ()
-                model = getattr(transfer, cls)(*args, seed=seed)  # reused: the source/text side is cached
+                model = getattr(crossdomain, cls)(*args, seed=seed)  # reused: the source/text side is cached
                 default = getattr(model, attr)
                 for value in values:
                     setattr(model, attr, value)
                     model.fit(task.source, sub)
                     rows.append({"strategy": label, "setting": attr, "value": str(value), "default": value == default,
-                                 "by": by, "seed": seed, "ndcg": transfer.evaluate(model, view, part="valid")["ndcg"]})
+                                 "by": by, "seed": seed, "ndcg": crossdomain.evaluate_strategy(model, view, part="valid")["ndcg"]})
     return pd.DataFrame(rows)
 
 

@@ -1,12 +1,19 @@
-"""Tests for translearn_lib.transfer on small synthetic cross-domain data (no TensorFlow)."""
+"""Tests for translearn_lib.crossdomain on small synthetic cross-domain data (TensorFlow only for MigratedTwoTower)."""
+
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from translearn_lib import transfer as T
+from translearn_lib import crossdomain as T
+from translearn_lib.crossdomain.migrate import MigratedTwoTower
+from translearn_lib.recommenders import TwoTower
 from translearn_lib.datasets import make_cross_domain_shop
+from translearn_lib.crossdomain import text_bridge
+from translearn_lib.embeddings import l2_normalize, same_topic_rate
 
 SMALL = dict(factors=8, iters=4)
 
@@ -108,6 +115,28 @@ def test_text_profile_scores():
     np.testing.assert_allclose(scores, [[1.0, 0.0], [0.0, 0.0]])
 
 
+def test_text_profile_is_the_one_profile_behind_scores_and_zero_shot(task, topic_emb, monkeypatch):
+    history = sp.csr_matrix(np.array([[1, 1, 0], [0, 0, 0], [0, 2, 1]], dtype=float))
+    hist_emb = np.array([[1.0, 0.0], [3.0, 0.0], [0.0, 2.0]])
+    profile = T.text_profile(history, hist_emb)
+    np.testing.assert_allclose(profile, [[1.0, 0.0], [0.0, 0.0], [6 / 40 ** 0.5, 2 / 40 ** 0.5]])
+    cand = np.array([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    np.testing.assert_array_equal(T.text_profile_scores(history, hist_emb, cand),
+                                  profile @ l2_normalize(cand, dtype=np.float64).T)
+    # TextZeroShot builds its user factors with the same helper, on source + target history
+    calls, real = [], text_bridge.text_profile
+    monkeypatch.setattr(text_bridge, "text_profile", lambda h, e: calls.append(h.shape) or real(h, e))
+    sub = T.subsample_target(task.target, 0.5, seed=0)
+    m = T.TextZeroShot(*topic_emb).fit(task.source, sub)
+    assert calls == [(task.n_users, task.source.shape[1] + task.target.n_items)]
+    Es, Et = T.center_by_domain(*topic_emb)
+    both = sp.hstack([task.source, sub.matrix("train")]).tocsr()
+    np.testing.assert_array_equal(m.user_factors, real(both, np.vstack([Es, Et])))
+    users = np.arange(30)
+    np.testing.assert_allclose(m.score(users) - m._pop[None, :],
+                               T.text_profile_scores(both, np.vstack([Es, Et]), Et)[users], atol=1e-12)
+
+
 def test_center_by_domain_removes_domain_offset():
     rng = np.random.default_rng(0)
     base = rng.normal(size=(20, 5))
@@ -126,7 +155,7 @@ def test_strategies_shapes_and_transfer_helps(task, topic_emb):
         m.fit(task.source, sub)
         scores = m.score([0, 1, 2])
         assert scores.shape == (3, task.target.n_items) and np.isfinite(scores).all()
-        ndcg[name] = T.evaluate(m, sub)["ndcg"]
+        ndcg[name] = T.evaluate_strategy(m, sub)["ndcg"]
         recs = m.recommend([0, 1], sub, k=5)
         assert recs.shape == (2, 5)
     # with 10 % of target users, sharing users across domains beats the target alone
@@ -156,17 +185,23 @@ def test_finetune_keeps_source_factor_for_users_new_to_target(task):
 def test_unfitted_and_learning_curve(task):
     with pytest.raises(RuntimeError, match="not fitted"):
         T.TargetOnly().score([0])
-    curve = T.learning_curve(task, {"popularity": T.Popularity(), "cmf": T.JointMF(**SMALL)},
+    curve = T.learning_curve(task, {"popularity": T.TargetPopularity(), "cmf": T.JointMF(**SMALL)},
                              shares=(0.25, 1.0), seed=0)
-    assert list(curve.columns[:3]) == ["strategy", "share", "ndcg"] and len(curve) == 4
+    assert list(curve.columns) == ["strategy", "share", "seed", "ndcg", "recall", "hit", "seconds"] and len(curve) == 4
     assert curve.ndcg.between(0, 1).all()
+    # a thin adapter: each row is the strategy fitted on subsample_target(share, seed) and scored on test
+    assert (curve.seed == 0).all() and list(curve.share) == [0.25, 0.25, 1.0, 1.0]
+    sub = T.subsample_target(task.target, 0.25, seed=0, by="user")
+    want = T.evaluate_strategy(T.JointMF(**SMALL).fit(task.source, sub), sub)
+    row = curve[(curve.strategy == "cmf") & (curve.share == 0.25)].iloc[0]
+    assert (row.ndcg, row.recall, row.hit) == (want["ndcg"], want["recall"], want["hit"])
 
 
 def test_evaluate_refuses_the_training_part(task):
-    m = T.Popularity().fit(task.source, task.target)
+    m = T.TargetPopularity().fit(task.source, task.target)
     with pytest.raises(ValueError, match="'valid' or 'test'"):
-        T.evaluate(m, task.target, part="train")
-    valid = T.evaluate(m, task.target, part="valid")
+        T.evaluate_strategy(m, task.target, part="train")
+    valid = T.evaluate_strategy(m, task.target, part="valid")
     n_valid_users = int((np.diff(task.target.matrix("valid").indptr) > 0).sum())
     assert valid["n_users"] == n_valid_users and 0 < valid["ndcg"] <= 1
 
@@ -185,38 +220,38 @@ def test_cached_source_factors_follow_the_source(task):
 def test_migrated_two_tower_copies_user_table_and_projection(task, topic_emb):
     Es, Et = topic_emb
     kw = dict(dim=4, epochs=2, batch_size=512, lr=5e-3, seed=0)
-    source_model = T.TwoTower(Es, **kw).fit(task.source)
+    source_model = TwoTower(Es, **kw).fit(task.source)
     src = {layer.name: layer.get_weights()[0] for layer in source_model.net_.layers if layer.get_weights()}
     sub = T.subsample_target(task.target, 0.5, seed=0)
-    frozen = T.MigratedTwoTower(source_model, Et, freeze=("user_emb", "text_projection"), **kw).fit(sub)
+    frozen = MigratedTwoTower(source_model, Et, freeze=("user_emb", "text_projection"), **kw).fit(sub)
     got = {layer.name: layer.get_weights()[0] for layer in frozen.net_.layers if layer.get_weights()}
     np.testing.assert_array_equal(got["user_emb"], src["user_emb"])          # frozen: still the source's
     np.testing.assert_array_equal(got["text_projection"], src["text_projection"])
     assert got["item_emb"].shape == (task.target.n_items, 4) and np.abs(got["item_emb"]).max() > 0  # from 0, trained
-    free = T.MigratedTwoTower(source_model, Et, **kw).fit(sub)
+    free = MigratedTwoTower(source_model, Et, **kw).fit(sub)
     moved = {layer.name: layer.get_weights()[0] for layer in free.net_.layers if layer.get_weights()}
     assert not np.array_equal(moved["user_emb"], src["user_emb"])
-    assert T.evaluate(free, sub)["ndcg"] > 0
+    assert T.evaluate_strategy(free, sub)["ndcg"] > 0
     with pytest.raises(ValueError, match="dim must match"):
-        T.MigratedTwoTower(source_model, Et, dim=8)
+        MigratedTwoTower(source_model, Et, dim=8)
     with pytest.raises(ValueError, match="can only freeze"):
-        T.MigratedTwoTower(source_model, Et, freeze=("item_emb",))
+        MigratedTwoTower(source_model, Et, freeze=("item_emb",))
     with pytest.raises(ValueError, match="fitted TwoTower"):
-        T.MigratedTwoTower(T.TwoTower(Es, dim=4), Et)
+        MigratedTwoTower(TwoTower(Es, dim=4), Et)
 
 
 def test_same_topic_rate_values():
     src = np.array([[1.0, 0.0], [0.0, 1.0], [0.7, 0.7]])
     tgt = np.array([[2.0, 0.1], [0.1, 3.0], [0.6, 0.8], [-1.0, 0.0]])
     # nearest source by cosine: 0, 1, 2, and for [-1, 0] row 1 (cosine 0 beats -1 and -0.71)
-    assert T.same_topic_rate(src, tgt, ["a", "b", "c"], ["a", "b", "c", "b"]) == 1.0
-    assert T.same_topic_rate(src, tgt, ["a", "b", "c"], ["a", "x", "x", "x"]) == 0.25
+    assert same_topic_rate(src, tgt, ["a", "b", "c"], ["a", "b", "c", "b"]) == 1.0
+    assert same_topic_rate(src, tgt, ["a", "b", "c"], ["a", "x", "x", "x"]) == 0.25
     # cosine, not dot product: a long source vector does not win by its length
-    assert T.same_topic_rate(np.array([[10.0, 1.0], [0.0, 1.0]]), np.array([[0.1, 1.0]]), [0, 1], [1]) == 1.0
+    assert same_topic_rate(np.array([[10.0, 1.0], [0.0, 1.0]]), np.array([[0.1, 1.0]]), [0, 1], [1]) == 1.0
     with pytest.raises(ValueError, match="labels"):
-        T.same_topic_rate(src, tgt, ["a", "b"], ["a"] * 4)
+        same_topic_rate(src, tgt, ["a", "b"], ["a"] * 4)
     with pytest.raises(ValueError, match="same width"):
-        T.same_topic_rate(src, np.ones((2, 3)), ["a", "b", "c"], ["a", "b"])
+        same_topic_rate(src, np.ones((2, 3)), ["a", "b", "c"], ["a", "b"])
 
 
 def test_tuning_split_scores_all_users_on_validation(task):
@@ -228,10 +263,23 @@ def test_tuning_split_scores_all_users_on_validation(task):
     n_valid = lambda s: int((np.diff(s.matrix("valid").indptr) > 0).sum())
     assert n_valid(view) == n_valid(full) > 3 * n_valid(sub)  # the users new to the target are scored too
     # a model that transfers to new users looks better on this view than popularity does
-    pop = T.Popularity().fit(task.source, sub)
+    pop = T.TargetPopularity().fit(task.source, sub)
     pf = T.PretrainFinetune(**SMALL).fit(task.source, sub)
-    assert T.evaluate(pf, view, part="valid")["ndcg"] > T.evaluate(pop, view, part="valid")["ndcg"]
+    assert T.evaluate_strategy(pf, view, part="valid")["ndcg"] > T.evaluate_strategy(pop, view, part="valid")["ndcg"]
     with pytest.raises(ValueError, match="differ in shape"):
         other = T.make_task(pd.DataFrame({"user_id": [1], "item_id": [1]}),
                             pd.DataFrame({"user_id": [1] * 10, "item_id": range(10)})).target
         T.tuning_split(full, other)
+
+
+def test_package_import_stays_numpy_only_and_migrate_loads_lazily():
+    code = ("import sys\nfrom translearn_lib import crossdomain\n"
+            "eager = 'translearn_lib.crossdomain.migrate' in sys.modules\n"
+            "cls = crossdomain.MigratedTwoTower\n"
+            "print(eager, cls.__module__, any(m in sys.modules for m in ('tensorflow', 'keras')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["False", "translearn_lib.crossdomain.migrate", "False"]
+    assert T.MigratedTwoTower is MigratedTwoTower
+    with pytest.raises(AttributeError, match="no attribute"):
+        T.plot_learning_curves  # noqa: B018  (deleted: use translearn_lib.plots.plot_learning_curve)
