@@ -17,8 +17,8 @@ Usage:
 After the table it runs the fine-tuning A/B of chapter 03 (top BERT layer's feed-forward block,
 frozen vs fine-tuned at an equal step budget) for each seed; results are cached for the notebook.
 
-The same code (``translearn_lib.recommenders.compare``) builds the table in
-notebooks/03_bert_recommender.ipynb.
+The same code (``translearn_lib.experiments.comparison``) builds the table in
+notebooks/03_bert_recommender.ipynb; the A/B is ``translearn_lib.recommenders.bert_tower``.
 
 Tuning log of the Keras models (valid NDCG@10, seed 42, never test):
   BPR  lr 1e-3, batch 2048, no L2 (RecBole's setting): peak 0.231 at 50 epochs, then overfits;
@@ -31,7 +31,7 @@ Tuning log of the Keras models (valid NDCG@10, seed 42, never test):
        separate (asymmetric) history-item vectors: 0.237; + no user IDs, history dropout 0.3, lr 4e-3:
        0.243 at 20. Every variant peaks near 0.24, below EASE's 0.262: the ID tables overfit
        after ~10 epochs, and a rank-64 factorisation cannot express EASE's full item-item matrix.
-  EASE / TextEASE / TextOnly / ItemKNN: grids in compare.default_specs, chosen per seed on valid.
+  EASE / TextEASE / TextOnly / ItemKNN: grids in experiments.comparison.default_specs, chosen per seed on valid.
 """
 
 from __future__ import annotations
@@ -49,9 +49,9 @@ def finetune_table(ml, seeds, args) -> None:
     import numpy as np
 
     from translearn_lib.datasets import item_texts
-    from translearn_lib.recommenders.finetune import DEFAULTS, finetune_experiment
-    from translearn_lib.splits import random_split
     from translearn_lib.encoders.text import load_text_encoder
+    from translearn_lib.recommenders.bert_tower import DEFAULTS, finetune_experiment
+    from translearn_lib.splits import random_split
 
     encoder = load_text_encoder(args.text_model)
     row_of = {iid: r for r, iid in enumerate(ml.items["item_id"])}
@@ -91,8 +91,8 @@ def main(argv=None) -> int:
 
     from translearn_lib import config
     from translearn_lib.datasets import item_texts, load_movielens_100k
-    from translearn_lib.recommenders.compare import default_specs, markdown_table, run_comparison
     from translearn_lib.encoders.text import encode_texts
+    from translearn_lib.experiments.comparison import default_specs, markdown_table, run_comparison
 
     config.set_seed(config.DEFAULT_SEED)  # same global state as chapter 03, which reads this cache
     start = time.perf_counter()

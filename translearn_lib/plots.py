@@ -163,3 +163,45 @@ def plot_learning_curve(curve, metric: str, ax=None, title: str | None = None,
     if title:
         ax.set_title(title)
     return ax
+
+
+def plot_comparison(results, metric: str = "ndcg", k: int = 10, ax=None,
+                    text_models: Sequence[str] = ("TextOnly", "TextEASE", "Hybrid")):
+    """Horizontal bars of one metric per model (mean over seeds, ± std when several seeds).
+
+    Models that read the BERT features are drawn in a second colour; the best ID-only baseline is
+    marked with a dashed line, so "does text beat the strongest baseline?" is visible at a glance.
+
+    Args:
+        results: output of :func:`translearn_lib.experiments.comparison.run_comparison`.
+        metric: ``"recall"``, ``"ndcg"``, ``"hit"`` or ``"mrr"``.
+        k: cut-off, for the axis label.
+        ax: a matplotlib axis (default: a new figure).
+        text_models: row names to colour as text-based.
+
+    Returns:
+        matplotlib.axes.Axes: the axis.
+
+    Taught in notebooks/03_bert_recommender.ipynb.
+    """
+    import matplotlib.pyplot as plt
+
+    from translearn_lib.experiments.comparison import summarize
+
+    s = summarize(results)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 0.45 * len(s) + 1.2))
+    colours = ["tab:orange" if name in text_models else "tab:blue" for name in s.index]
+    y = np.arange(len(s))[::-1]
+    ax.barh(y, s[f"{metric}_mean"], xerr=s[f"{metric}_std"].fillna(0.0), color=colours, capsize=3)
+    ax.set_yticks(y, s.index)
+    ids = [n for n in s.index if n not in text_models]
+    if ids:
+        best = s.loc[ids, f"{metric}_mean"].max()
+        ax.axvline(best, color="grey", linestyle="--", linewidth=1, label="best ID-only baseline")
+        ax.legend(loc="upper right", fontsize=8)
+    for yi, value in zip(y, s[f"{metric}_mean"]):
+        ax.text(value + 0.003, yi, f"{value:.3f}", va="center", fontsize=8)
+    ax.set_xlabel(f"{metric.upper() if metric != 'ndcg' else 'NDCG'}@{k} (test; blue = IDs only, orange = uses BERT text)")
+    ax.set_xlim(0, s[f"{metric}_mean"].max() * 1.15)
+    return ax

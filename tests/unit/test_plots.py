@@ -41,3 +41,26 @@ def test_plot_projection_draws_one_series_per_label():
     assert ax.get_title() == "t" and [t.get_text() for t in ax.texts] == ["first"]
     with pytest.raises(ValueError):
         plots.plot_projection(pts, ["a"])
+
+
+def test_plot_comparison_draws_mean_bars_and_the_best_id_baseline():
+    import pandas as pd
+
+    from translearn_lib.experiments.comparison import summarize
+
+    results = pd.DataFrame({
+        "model": ["Pop", "EASE", "TextEASE", "Pop", "EASE", "TextEASE"],
+        "seed": [1, 1, 1, 2, 2, 2],
+        **{m: [0.1, 0.3, 0.32, 0.12, 0.28, 0.3] for m in ("recall", "ndcg", "hit", "mrr")},
+        "fit_s": [0.0, 0.2, 0.3, 0.0, 0.2, 0.3],
+    })
+    s = summarize(results)
+    ax = plots.plot_comparison(results, "ndcg", k=10)
+    widths = [p.get_width() for p in ax.patches]
+    assert widths == pytest.approx(list(s["ndcg_mean"]))  # one bar per model, table order, top to bottom
+    assert sorted(t.get_text() for t in ax.get_yticklabels()) == ["EASE", "Pop", "TextEASE"]
+    colours = [tuple(p.get_facecolor()) for p in ax.patches]
+    assert colours[0] == colours[1] != colours[2]  # ID-only models blue, the text model orange
+    baseline = [line for line in ax.lines if line.get_label() == "best ID-only baseline"]
+    assert len(baseline) == 1 and baseline[0].get_xdata()[0] == pytest.approx(s.loc["EASE", "ndcg_mean"])
+    assert ax.get_xlabel().startswith("NDCG@10")

@@ -228,19 +228,23 @@ def test_align_item_features_reorders_and_reports_missing(block_split):
         align_item_features(block_split, ids[1:], feats[1:])
 
 
-def test_two_tower_softmax_with_history_learns_blocks(block_split):
+def test_two_tower_softmax_with_history_learns_blocks_and_is_seeded(block_split):
+    """The chapter's Hybrid path: full softmax, history-aware user tower, ID + text item tower."""
     F = np.eye(4)[block_split.item_ids // 15]
-    model = TwoTower(F, dim=8, user_history=True, use_user_ids=False, loss="softmax", history_dropout=0.2,
-                     epochs=15, batch_size=128, lr=0.02, seed=5).fit(block_split)
+    kw = dict(dim=8, user_history=True, loss="softmax", epochs=15, batch_size=128, lr=0.02, seed=5)
+    model = TwoTower(F, **kw).fit(block_split)
     assert evaluate(model, block_split)["ndcg"] > 2.5 * random_ndcg(block_split)
-    with pytest.raises(ValueError, match="user tower"):
-        TwoTower(F, use_user_ids=False, user_history=False)
+    again = TwoTower(F, **kw).fit(block_split)
+    np.testing.assert_allclose(model.score([0, 1]), again.score([0, 1]), rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="loss"):
         TwoTower(F, loss="hinge")
+    for removed in ("use_user_ids", "history_dropout", "separate_history"):  # tried, not adopted: gone
+        with pytest.raises(TypeError):
+            TwoTower(F, **{removed: False})
 
 
 def test_run_comparison_table_and_cache(tmp_path, monkeypatch):
-    from translearn_lib.recommenders.compare import ModelSpec, markdown_table, run_comparison, summarize
+    from translearn_lib.experiments.comparison import ModelSpec, markdown_table, run_comparison, summarize
 
     monkeypatch.setenv("TRANSLEARN_CACHE", str(tmp_path))
     ratings = block_ratings(n_users=40)
@@ -250,6 +254,10 @@ def test_run_comparison_table_and_cache(tmp_path, monkeypatch):
              "EASE": ModelSpec("EASE", lambda p, F, s: EASE(**p), [{"lam": 1.0}, {"lam": 1e4}])}
     res = run_comparison(ratings, ids, F, seeds=[1, 2], specs=specs, log=None)
     assert list(res["model"]) == ["Pop", "EASE", "Pop", "EASE"] and not res["cached"].any()
+    # one entry per (candidate, seed) in the course cache, written atomically (no temporary file left)
+    entries = sorted(p.name for p in (tmp_path / "results").iterdir())
+    assert len(entries) == 6 and all(n.startswith(("ml100k-Pop-", "ml100k-EASE-")) for n in entries)
+    assert [m for m in metrics.METRICS if m in res.columns] == list(metrics.METRICS)
     # each candidate is cached on its own: single-candidate specs read the grid's results back
     for lam in (1.0, 1e4):
         one = {"EASE": ModelSpec("EASE", lambda p, F, s: EASE(**p), [{"lam": lam}])}
@@ -265,17 +273,10 @@ def test_run_comparison_table_and_cache(tmp_path, monkeypatch):
     assert table.splitlines()[0].startswith("| model | Recall@10 | NDCG@10") and "±" in table
     with pytest.raises(ValueError, match="unknown model"):
         run_comparison(ratings, ids, F, models=["Nope"], specs=specs, log=None)
-    import matplotlib
-    matplotlib.use("Agg")
-    from translearn_lib.recommenders.compare import plot_comparison
-    ax = plot_comparison(res, "ndcg")
-    widths = [p.get_width() for p in ax.patches]
-    assert widths == pytest.approx([s.loc["Pop", "ndcg_mean"], s.loc["EASE", "ndcg_mean"]])
-
 
 
 def test_run_comparison_prefit_is_used_and_checked():
-    from translearn_lib.recommenders.compare import ModelSpec, run_comparison
+    from translearn_lib.experiments.comparison import ModelSpec, run_comparison
     from translearn_lib.splits import random_split
 
     ratings = block_ratings(n_users=40)
@@ -293,8 +294,9 @@ def test_run_comparison_prefit_is_used_and_checked():
     with pytest.raises(ValueError, match="one seed"):
         run_comparison(ratings, ids, F, seeds=[1, 2], specs=specs, cache=False, log=None, prefit={"EASE": prefit})
 
+
 def test_cache_key_covers_fixed_settings_and_feature_values(tmp_path, monkeypatch):
-    from translearn_lib.recommenders.compare import ModelSpec, _cache_key, default_specs, run_comparison
+    from translearn_lib.experiments.comparison import ModelSpec, candidate_key, default_specs, run_comparison
 
     monkeypatch.setenv("TRANSLEARN_CACHE", str(tmp_path))
     ratings = block_ratings(n_users=40)
@@ -312,20 +314,27 @@ def test_cache_key_covers_fixed_settings_and_feature_values(tmp_path, monkeypatc
     assert changed["ndcg"].iloc[0] != pytest.approx(first["ndcg"].iloc[0])  # really retrained with lam=1e4
     # the real rows: changing e.g. BPR's epochs changes its key
     bpr = default_specs()["BPR"]
-    key = _cache_key("BPR", bpr.settings({}), 42, 10, ratings, None)
+    key = candidate_key("BPR", bpr.settings({}), 42, 10, ratings, None)
+    assert candidate_key("BPR", bpr.settings({}), 42, 10, ratings, None) == key  # deterministic
     bpr.fixed["epochs"] += 1
-    assert _cache_key("BPR", bpr.settings({}), 42, 10, ratings, None) != key
+    assert candidate_key("BPR", bpr.settings({}), 42, 10, ratings, None) != key
     assert default_specs()["TextOnly"].settings({"lam": 1.0}) == {"center": False, "lam": 1.0}
     # features enter by value (another text model / pooling / max_length changes them), row order does not
     perm = np.random.default_rng(0).permutation(60)
-    base = _cache_key("TextEASE", {"lam": 1.0}, 1, 10, ratings, F, ids)
-    assert _cache_key("TextEASE", {"lam": 1.0}, 1, 10, ratings, F[perm], ids[perm]) == base
-    assert _cache_key("TextEASE", {"lam": 1.0}, 1, 10, ratings, F + 1e-3, ids) != base
+    base = candidate_key("TextEASE", {"lam": 1.0}, 1, 10, ratings, F, ids)
+    assert candidate_key("TextEASE", {"lam": 1.0}, 1, 10, ratings, F[perm], ids[perm]) == base
+    assert candidate_key("TextEASE", {"lam": 1.0}, 1, 10, ratings, F + 1e-3, ids) != base
+    # ... and so do the model name, the seed, k and the ratings
+    other_ratings = ratings.assign(item_id=np.roll(ratings["item_id"].to_numpy(), 1))
+    assert len({base, candidate_key("EASE", {"lam": 1.0}, 1, 10, ratings, F, ids),
+                candidate_key("TextEASE", {"lam": 1.0}, 2, 10, ratings, F, ids),
+                candidate_key("TextEASE", {"lam": 1.0}, 1, 5, ratings, F, ids),
+                candidate_key("TextEASE", {"lam": 1.0}, 1, 10, other_ratings, F, ids)}) == 5
 
 
 def test_unfitted_models_raise_runtime_error_everywhere():
-    from translearn_lib.recommenders.compare import ModelSpec, run_comparison
-    from translearn_lib.recommenders.finetune import TopLayerTwoTower
+    from translearn_lib.experiments.comparison import ModelSpec, run_comparison
+    from translearn_lib.recommenders.bert_tower import TopLayerTwoTower
 
     ratings = block_ratings(n_users=40)
     ids = np.arange(60)
@@ -374,18 +383,20 @@ class _TinyEncoder:
         return {"token_ids": tok, "padding_mask": mask, "segment_ids": np.zeros_like(tok)}
 
 
-def test_finetune_pieces_reproduce_the_frozen_top_layer():
+def test_bert_tower_pieces_reproduce_the_frozen_top_layer():
     import keras
 
-    from translearn_lib.recommenders.finetune import _ffn_copy, _transformer_layers, cached_top_inputs
+    from translearn_lib.encoders._kerashub import transformer_layers
+    from translearn_lib.recommenders.bert_tower import _ffn_copy, cached_top_inputs
 
     keras.utils.set_random_seed(0)
     enc = _TinyEncoder()
     texts = ["ab", "hello world", "x", "a longer title here"]
     r, mask = cached_top_inputs(enc, texts, max_length=12)  # raises if the layer split is wrong
     assert r.shape == (4, mask.shape[1], 16) and mask.sum(axis=1).tolist() == [4, 12, 3, 12]
-    full = keras.Model(enc.backbone.inputs, _transformer_layers(enc)[-1].output).predict_on_batch(enc.tokenize(texts))
-    block = _ffn_copy(_transformer_layers(enc)[-1], 16, lr_scale=0.05)
+    top = transformer_layers(enc.backbone)[-1]
+    full = keras.Model(enc.backbone.inputs, top.output).predict_on_batch(enc.tokenize(texts))
+    block = _ffn_copy(top, 16, lr_scale=0.05)
     np.testing.assert_allclose(np.asarray(block(r))[mask], np.asarray(full)[mask], atol=1e-4)
     assert all(not w.trainable for w in block.non_trainable_weights) and len(block.trainable_weights) == 6
     # a trainable delta moves the weight by lr_scale * delta
@@ -398,17 +409,6 @@ def test_base_classes_are_abstract():
 
     with pytest.raises(TypeError, match="abstract"):
         Recommender()
-
-
-def test_two_tower_separate_history_vectors_learn_blocks(block_split):
-    """History items get their own (ID + text) vectors, distinct from the candidate-item vectors."""
-    F = np.eye(4)[block_split.item_ids // 15]
-    model = TwoTower(F, dim=8, user_history=True, use_user_ids=False, separate_history=True,
-                     loss="softmax", epochs=15, batch_size=128, lr=0.02, seed=5).fit(block_split)
-    assert evaluate(model, block_split)["ndcg"] > 2.5 * random_ndcg(block_split)
-    again = TwoTower(F, dim=8, user_history=True, use_user_ids=False, separate_history=True,
-                     loss="softmax", epochs=15, batch_size=128, lr=0.02, seed=5).fit(block_split)
-    np.testing.assert_allclose(model.score([0, 1]), again.score([0, 1]), rtol=1e-5, atol=1e-6)
 
 
 def test_evaluate_scores_with_explicit_users_and_small_batches():
@@ -428,3 +428,98 @@ def test_evaluate_scores_with_explicit_users_and_small_batches():
         evaluate_scores(score, split, k=2, users=[2])
     with pytest.raises(ValueError, match="'valid' or 'test'"):
         evaluate_scores(score, split, k=2, part="train")
+
+
+# -- one top-k: what a user is shown is what was evaluated ----------------------------------------
+def test_recommend_returns_what_metrics_topk_ranks_on_tied_and_random_scores():
+    rng = np.random.default_rng(11)
+    n_users, n_items = 30, 1200
+    X = (rng.random((n_users, n_items)) < 0.02).astype(float)
+    X[0] = 0.0  # a user with no training history: EASE gives an all-zero (fully tied) score row
+    X[1, :5] = 1.0  # ties at the boundary once the first items are masked
+    X = sp.csr_matrix(X)
+    seen = sp.csr_matrix((rng.random((n_users, n_items)) < 0.05).astype(float))
+    users = np.arange(n_users)
+    ease = EASE(lam=5.0).fit(X)
+    constant = Fixed(np.full((n_users, n_items), 0.5)).fit(X)
+    noisy = Fixed(rng.random((n_users, n_items))).fit(X)
+    for model in (ease, constant, noisy):
+        scores = model.score(users)
+        for exclude_seen, exclude in ((False, None), (True, X), (seen, seen)):
+            for k in (1, 10, 37):
+                got = model.recommend(users, k=k, exclude_seen=exclude_seen)
+                np.testing.assert_array_equal(got, metrics.topk(scores, k, exclude=exclude))
+    # the documented tie-break: the lower item index first
+    np.testing.assert_array_equal(ease.recommend([0], k=5, exclude_seen=False), [[0, 1, 2, 3, 4]])
+    mask_0_and_2 = sp.csr_matrix(([1.0, 1.0], ([0, 0], [0, 2])), shape=(n_users, n_items))
+    np.testing.assert_array_equal(ease.recommend([0], k=3, exclude_seen=mask_0_and_2), [[1, 3, 4]])
+    unseen = np.setdiff1d(np.arange(n_items), X[1].indices)  # items 0..4 (and a few more) are seen
+    np.testing.assert_array_equal(constant.recommend([1], k=3), [unseen[:3]])
+
+
+# -- KerasHub internals: one module, loud when they change --------------------------------------------
+def test_kerashub_internals_are_read_in_one_module_only():
+    from pathlib import Path
+
+    import translearn_lib
+
+    root = Path(translearn_lib.__file__).parent
+    private = ("_self_attention_layer", "_feedforward_intermediate_dense", "_feedforward_output_dense",
+               "_feedforward_layer_norm", "normalize_first", "transformer_layer_")
+    offenders = [str(path.relative_to(root)) for path in root.rglob("*.py")
+                 if path.name != "_kerashub.py" and any(name in path.read_text() for name in private)]
+    assert offenders == []
+
+
+def test_kerashub_self_check_fails_loudly_with_the_version():
+    import keras
+    import keras_hub
+
+    from translearn_lib.encoders import _kerashub
+
+    keras.utils.set_random_seed(0)
+    enc = _TinyEncoder()
+    top = _kerashub.transformer_layers(enc.backbone)[-1]
+    lower = keras.Model(enc.backbone.inputs, _kerashub.transformer_layers(enc.backbone)[-2].output)
+    tok = enc.tokenize(["ab", "hello world"])
+    h, m = lower.predict_on_batch(tok), tok["padding_mask"]
+    r = _kerashub.attention_sub_block(top, h, m)
+    _kerashub.check_layer_split(top, h, m, r)  # today's KerasHub: the split is exact
+    with pytest.raises(_kerashub.KerasHubInternalsError, match=f"KerasHub {keras_hub.__version__}.*differ"):
+        _kerashub.check_layer_split(top, h, m, np.asarray(r) + 1.0)  # as if the sub-blocks had changed
+
+    class Renamed:  # a layer whose private attributes were renamed in a KerasHub upgrade
+        name = "transformer_layer_5"
+        normalize_first = False
+
+    with pytest.raises(_kerashub.KerasHubInternalsError, match=f"KerasHub {keras_hub.__version__}"):
+        _kerashub.feedforward_parts(Renamed())
+    with pytest.raises(_kerashub.KerasHubInternalsError, match="transformer_layer_"):
+        _kerashub.transformer_layers(keras.Sequential([keras.layers.Dense(2, name="dense")]))
+    pre_norm = keras_hub.layers.TransformerEncoder(intermediate_dim=8, num_heads=2, normalize_first=True)
+    pre_norm(np.zeros((1, 3, 4), "float32"))
+    with pytest.raises(ValueError, match="pre-norm"):
+        _kerashub.check_post_norm(pre_norm)
+
+
+def test_bert_tower_result_key_covers_model_texts_split_and_settings(tmp_cache):
+    from translearn_lib.recommenders.bert_tower import DEFAULTS, _result_path
+
+    class Encoder:
+        identity = "tiny@" + "0" * 64
+
+    split = random_split(block_ratings(n_users=40), seed=1)
+    texts = [f"film {i}" for i in range(split.n_items)]
+    settings = dict(DEFAULTS, k=10, seed=1)
+    base = _result_path(Encoder(), texts, split, settings)
+    assert base.parent == tmp_cache / "results" and base.name.startswith("bert_tower-")
+    assert _result_path(Encoder(), list(texts), split, dict(settings)) == base
+    other = Encoder()
+    other.identity = "tiny@" + "1" * 64  # same name, other weights
+    variants = [
+        _result_path(other, texts, split, settings),
+        _result_path(Encoder(), texts[::-1], split, settings),
+        _result_path(Encoder(), texts, random_split(block_ratings(n_users=40), seed=2), settings),
+        _result_path(Encoder(), texts, split, {**settings, "steps": 41}),
+    ]
+    assert len({base, *variants}) == 5

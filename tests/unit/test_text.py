@@ -1,5 +1,6 @@
 """translearn_lib.text: tokenizer + KerasHub BERT encoder, pooling, cache, errors (offline)."""
 
+import dataclasses
 import shutil
 
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 
 from translearn_lib import embeddings
 from translearn_lib.encoders import text
+
 SENTENCES = [
     "Toy Story (1995). Genres: Animation, Children's, Comedy",
     "GoldenEye (1995). Genres: Action, Adventure, Thriller",
@@ -118,16 +120,22 @@ def test_cache_hit_is_identical_and_skips_compute(enc, tmp_cache, monkeypatch):
     again = enc.encode(SENTENCES)
     assert enc.stats["cache_hit"] is True
     np.testing.assert_array_equal(first, again)
-    # the key covers pooling, max_length and the texts
-    keys = {
-        enc.cache_key(SENTENCES, "mean", 128),
-        enc.cache_key(SENTENCES, "cls", 128),
-        enc.cache_key(SENTENCES, "mean", 64),
-        enc.cache_key(SENTENCES[::-1], "mean", 128),
-        enc.cache_key(["ab", "c"], "mean", 128),
-        enc.cache_key(["a", "bc"], "mean", 128),
+    # the key covers the model identity (name + weights sha256), pooling, max_length and the texts
+    assert enc.cache_path(list(SENTENCES), "mean", 128) == path  # deterministic
+    other_weights = dataclasses.replace(enc, weights_sha256="0" * 64)
+    paths = {
+        path,
+        other_weights.cache_path(SENTENCES, "mean", 128),
+        enc.cache_path(SENTENCES, "cls", 128),
+        enc.cache_path(SENTENCES, "mean", 64),
+        enc.cache_path(SENTENCES[::-1], "mean", 128),
+        enc.cache_path(["ab", "c"], "mean", 128),
+        enc.cache_path(["a", "bc"], "mean", 128),
     }
-    assert len(keys) == 6
+    assert len(paths) == 7
+    # a model named by a folder path still gives a flat entry in the embeddings folder
+    folder_named = dataclasses.replace(enc, name="/models/my bert")
+    assert folder_named.cache_path(SENTENCES, "mean", 128).parent == tmp_cache / "embeddings"
 
 
 def test_corrupt_cache_entry_is_recomputed(enc, tmp_cache):

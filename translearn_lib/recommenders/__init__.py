@@ -3,9 +3,14 @@
 * :class:`Popularity`, :class:`ItemKNN`, :class:`EASE` — classic baselines (NumPy/SciPy);
 * :class:`BPR` — matrix factorisation with the BPR loss (Keras 3);
 * :class:`TextOnly` — BERT item embeddings only, no item IDs (closed form);
-* :class:`TwoTower` (alias :class:`Hybrid`) — Keras 3 two-tower model, item tower = ID embedding +
-  projection of the BERT embedding; :class:`TextEASE` — EASE with BERT side information;
-* :func:`evaluate` — full-ranking Recall/Precision/NDCG/Hit/MRR@K with seen items masked.
+* :class:`TwoTower` — Keras 3 two-tower model, item tower = ID embedding + projection of the BERT
+  embedding; :class:`TextEASE` — EASE with BERT side information;
+* :func:`evaluate` — full-ranking Recall/Precision/NDCG/Hit/MRR@K with seen items masked;
+* :mod:`.bert_tower` — BERT's top layer inside a recommender's item tower (fine-tuning A/B).
+
+``recommend`` and :func:`evaluate` rank with the same function, :func:`translearn_lib.metrics.topk`,
+so the list a user is shown is the list that was evaluated. The ML-100K comparison runner lives in
+:mod:`translearn_lib.experiments.comparison`.
 
 Bad input, documented once here: an empty training part, an unknown user index, ``k <= 0`` or
 ``k > n_items``, item features whose rows do not match the split's items, or non-positive
@@ -21,12 +26,13 @@ Taught in notebooks/03_bert_recommender.ipynb.
 from .base import Recommender, as_train_matrix, check_k, evaluate, evaluate_scores, mask_scores
 from .content import TextOnly
 from .explain import recommend_titles, user_history
-from .features import align_item_features, movielens_item_features
+from .features import align_item_features, check_features, movielens_item_features
 from .linear import EASE, ItemKNN, Popularity, TextEASE, ease_weights
-from .neural import BPR, Hybrid, TwoTower, sample_negatives, triplet_epochs
+from .neural import BPR, TwoTower, sample_negatives, triplet_epochs
 
 __all__ = [
-    "Recommender", "Popularity", "ItemKNN", "EASE", "TextEASE", "BPR", "TextOnly", "TwoTower", "Hybrid",
-    "evaluate", "ease_weights", "sample_negatives", "triplet_epochs", "align_item_features",
-    "movielens_item_features", "recommend_titles", "user_history", "as_train_matrix", "check_k", "evaluate_scores", "mask_scores",
+    "Recommender", "Popularity", "ItemKNN", "EASE", "TextEASE", "BPR", "TextOnly", "TwoTower",
+    "evaluate", "ease_weights", "sample_negatives", "triplet_epochs", "align_item_features", "check_features",
+    "movielens_item_features", "recommend_titles", "user_history", "as_train_matrix", "check_k", "evaluate_scores",
+    "mask_scores",
 ]

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from translearn_lib import metrics
 from translearn_lib.metrics import check_k
 
 
@@ -121,18 +122,23 @@ class Recommender(ABC):
                 ``split.seen("test")``).
 
         Returns:
-            numpy.ndarray: int array ``(len(users), k)``.
+            numpy.ndarray: int64 array ``(len(users), k)``, computed by
+            :func:`translearn_lib.metrics.topk` (the ranking :func:`evaluate` scores): ties are
+            broken by the lower item index, so a user whose scores are all equal gets 0, 1, 2, ...
+
+        Raises:
+            ValueError: an unknown user index or a bad ``k``.
+            RuntimeError: the model was not fitted.
         """
         users = self._check_users(users)
         k = check_k(k, self.n_items_)
-        scores = self.score(users)
         if exclude_seen is True:
-            scores = mask_scores(scores, self.train_[users])
-        elif exclude_seen is not False and exclude_seen is not None:
-            scores = mask_scores(scores, sp.csr_matrix(exclude_seen)[users])
-        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
-        return np.take_along_axis(part, order, axis=1)
+            exclude = self.train_[users]
+        elif exclude_seen is False or exclude_seen is None:
+            exclude = None
+        else:
+            exclude = sp.csr_matrix(exclude_seen)[users]
+        return metrics.topk(self.score(users), k, exclude=exclude)
 
     # -- helpers ------------------------------------------------------------------------------
     def _check_users(self, users: Any) -> np.ndarray:
@@ -244,8 +250,6 @@ def evaluate_scores(score, split: Any, k: int = 10, part: str = "test", users=No
 
     Taught in notebooks/03_bert_recommender.ipynb.
     """
-    from translearn_lib import metrics
-
     if part not in ("valid", "test"):
         raise ValueError(f"part must be 'valid' or 'test', got {part!r}")
     k = check_k(k, split.n_items)

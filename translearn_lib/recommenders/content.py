@@ -11,7 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .base import Recommender
-from .linear import check_features
+from .features import check_features
 
 
 class TextOnly(Recommender):
@@ -21,7 +21,7 @@ class TextOnly(Recommender):
     the item is its own BERT embedding ``f_j``, and the ``d x d`` matrix ``W`` says which text
     directions in a history predict which directions in the next item. ``W`` solves the ridge
     problem ``min ||X - A W F^T||^2 + lam ||W||^2`` exactly through two eigendecompositions
-    (``A^T A`` and ``F^T F``), so fitting takes a second. Because nothing depends on item IDs the
+    (``A^T A`` and ``F^T F``), so fitting needs no iterations. Because nothing depends on item IDs the
     model also scores items that never appeared in training (cold items).
 
     Args:

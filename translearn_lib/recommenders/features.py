@@ -1,5 +1,8 @@
 """Item side information for the recommenders: BERT embeddings aligned with a split's item index.
 
+:func:`check_features` validates such an array, :func:`align_item_features` builds it from rows
+keyed by item id, :func:`movielens_item_features` encodes the MovieLens texts.
+
 Taught in notebooks/03_bert_recommender.ipynb.
 """
 
@@ -60,3 +63,29 @@ def movielens_item_features(split: Any, movielens: Any, model: str = "minilm", p
     texts = item_texts(movielens.items)
     features = encode_texts(texts, model=model, pooling=pooling)
     return align_item_features(split, movielens.items["item_id"].to_numpy(), features)
+
+
+def check_features(features: np.ndarray, n_items: int) -> np.ndarray:
+    """Check that item features are a finite ``(n_items, d)`` array and return them as float64.
+
+    Args:
+        features: item feature rows aligned with the split's item index.
+        n_items: number of items of the split.
+
+    Returns:
+        numpy.ndarray: the features as float64.
+
+    Raises:
+        ValueError: wrong shape, or NaN/inf values.
+
+    Taught in notebooks/03_bert_recommender.ipynb.
+    """
+    F = np.asarray(features, dtype=np.float64)
+    if F.ndim != 2 or F.shape[0] != n_items:
+        raise ValueError(
+            f"item_features has shape {F.shape} but the split has {n_items} items: align the features "
+            "with split.item_ids (see align_item_features)"
+        )
+    if not np.all(np.isfinite(F)):
+        raise ValueError("item_features contains NaN or inf")
+    return F

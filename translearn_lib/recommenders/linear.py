@@ -11,6 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .base import Recommender
+from .features import check_features
 
 
 class Popularity(Recommender):
@@ -36,7 +37,7 @@ class ItemKNN(Recommender):
     ``sim(i, j) = <x_i, x_j> / (||x_i|| ||x_j|| + shrink)`` over the item columns of the training
     matrix; only the ``k`` most similar items are kept as neighbours of each item, and a user's
     score for item ``j`` is the sum of the similarities between ``j`` and the items in the history.
-    Dense ``n_items x n_items`` memory: fine for catalogues up to ~20k items.
+    Dense ``n_items x n_items`` memory, so meant for catalogues of thousands of items.
 
     Args:
         k: neighbours kept per item (RecBole default 100).
@@ -168,28 +169,3 @@ class TextEASE(EASE):
         F = F / (np.linalg.norm(F, axis=1, keepdims=True) + 1e-12)
         return (self.alpha**2) * (F @ F.T)
 
-
-def check_features(features: np.ndarray, n_items: int) -> np.ndarray:
-    """Check that item features are a finite ``(n_items, d)`` array and return them as float64.
-
-    Args:
-        features: item feature rows aligned with the split's item index.
-        n_items: number of items of the split.
-
-    Returns:
-        numpy.ndarray: the features as float64.
-
-    Raises:
-        ValueError: wrong shape, or NaN/inf values.
-
-    Taught in notebooks/03_bert_recommender.ipynb.
-    """
-    F = np.asarray(features, dtype=np.float64)
-    if F.ndim != 2 or F.shape[0] != n_items:
-        raise ValueError(
-            f"item_features has shape {F.shape} but the split has {n_items} items: align the features "
-            "with split.item_ids (see align_item_features)"
-        )
-    if not np.all(np.isfinite(F)):
-        raise ValueError("item_features contains NaN or inf")
-    return F

@@ -16,8 +16,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from translearn_lib.config import DEFAULT_SEED
+
 from .base import Recommender
-from .linear import check_features
+from .features import check_features
 
 
 def sample_negatives(X: sp.csr_matrix, users: np.ndarray, rng: np.random.Generator, max_tries: int = 50) -> np.ndarray:
@@ -111,8 +113,6 @@ class _KerasRecommender(Recommender):
             raise ValueError(f"need lr > 0 and reg >= 0, got lr={lr}, reg={reg}")
         self.dim, self.epochs, self.batch_size = int(dim), int(epochs), int(batch_size)
         self.lr, self.reg, self.seed, self.verbose = float(lr), float(reg), int(seed), int(verbose)
-        self._monitor = None  # optional callable(model, epochs_done) called after each chunk
-        self._chunk = None  # epochs per fit call (None: automatic)
 
     @abstractmethod
     def _build(self, X: sp.csr_matrix, data: Any):
@@ -135,7 +135,7 @@ class _KerasRecommender(Recommender):
         rng = np.random.default_rng(self.seed)
         # Triples for several epochs go to ONE fit call (a Python data generator per batch was 2.5x
         # slower); chunks of ~2M triples keep memory bounded.
-        chunk = self._chunk or max(1, min(self.epochs, 2_000_000 // max(X.nnz, 1)))
+        chunk = max(1, min(self.epochs, 2_000_000 // max(X.nnz, 1)))
         self.history_ = {"loss": []}
         done = 0
         while done < self.epochs:
@@ -147,9 +147,6 @@ class _KerasRecommender(Recommender):
                           epochs=1, shuffle=False, verbose=self.verbose, callbacks=[recorder])
             self.history_["loss"] += recorder.losses
             done += n
-            if self._monitor is not None:  # used by benchmarks/ml100k.py to tune epochs on valid
-                self._export()
-                self._monitor(self, done)
         self._export()
 
     def _export(self) -> None:
@@ -193,8 +190,8 @@ class BPR(_KerasRecommender):
     """Matrix factorisation trained with the BPR loss, in Keras 3.
 
     Defaults follow RecBole's BPR on ML-100K (embedding 64, Adam, batch 2048, one uniform
-    negative per positive); ``epochs`` and ``lr`` were tuned on the validation part by
-    benchmarks/ml100k.py.
+    negative per positive); the settings chosen on the validation part for the ML-100K table are
+    ``translearn_lib.experiments.comparison.BPR_PARAMS``.
 
     Args:
         dim: embedding size.
@@ -211,7 +208,7 @@ class BPR(_KerasRecommender):
     name = "BPR"
 
     def __init__(self, dim: int = 64, epochs: int = 60, batch_size: int = 2048, lr: float = 5e-3,
-                 reg: float = 0.0, seed: int = 42, verbose: int = 0) -> None:
+                 reg: float = 0.0, seed: int = DEFAULT_SEED, verbose: int = 0) -> None:
         super().__init__(dim, epochs, batch_size, lr, reg, seed, verbose)
 
     def _build(self, X: sp.csr_matrix, data: Any):
@@ -219,8 +216,7 @@ class BPR(_KerasRecommender):
 
 
 def _two_tower_net(n_users: int, features: np.ndarray, dim: int, reg: float, use_item_ids: bool,
-                   history: sp.csr_matrix | None, softmax: bool = False, use_user_ids: bool = True,
-                   history_dropout: float = 0.0, separate_history: bool = False):
+                   history: sp.csr_matrix | None, softmax: bool = False):
     import keras
     from keras import layers, ops
 
@@ -232,27 +228,16 @@ def _two_tower_net(n_users: int, features: np.ndarray, dim: int, reg: float, use
 
         def __init__(self):
             super().__init__()
-            self.user_emb = (
-                layers.Embedding(n_users, dim, embeddings_initializer="glorot_normal", name="user_emb")
-                if use_user_ids else None
-            )
+            self.user_emb = layers.Embedding(n_users, dim, embeddings_initializer="glorot_normal", name="user_emb")
             self.item_emb = (
                 layers.Embedding(n_items, dim, embeddings_initializer="glorot_normal", name="item_emb")
                 if use_item_ids else None
             )
-            # dropping history items during training (as in Mult-DAE) stops the tower memorising users
-            self.hist_dropout = layers.Dropout(history_dropout) if history_dropout > 0 else None
             # frozen BERT features, looked up like an embedding table
             self.text = layers.Embedding(n_items, d_text, trainable=False, name="bert_features")
             self.text.build((None,))
             self.text.embeddings.assign(features.astype("float32"))
             self.proj = layers.Dense(dim, use_bias=False, name="text_projection")
-            if history is not None and separate_history:
-                # asymmetric: a history item gets its own vector (ID + own text projection), so the
-                # implied item-item weights H Q^T need not be symmetric (as in FISM / EASE)
-                self.hist_item_emb = (layers.Embedding(n_items, dim, embeddings_initializer="glorot_normal",
-                                                       name="history_item_emb") if use_item_ids else None)
-                self.hist_proj = layers.Dense(dim, use_bias=False, name="history_text_projection")
             if history is not None:
                 counts = np.asarray(history.sum(axis=1)).ravel().astype("float32")
                 self.hist = layers.Embedding(n_users, n_items, trainable=False, name="history_rows")
@@ -266,20 +251,12 @@ def _two_tower_net(n_users: int, features: np.ndarray, dim: int, reg: float, use
                 v = v + self.item_emb(items)
             return v
 
-        def history_vectors(self, items):
-            if not separate_history:
-                return self.item_tower(items)
-            v = self.hist_proj(self.text(items))
-            return v + self.hist_item_emb(items) if self.hist_item_emb is not None else v
-
-        def user_tower(self, users, all_items=None, leave_out=None, training=False):
-            p = self.user_emb(users) if self.user_emb is not None else 0.0
+        def user_tower(self, users, all_items=None, leave_out=None):
+            p = self.user_emb(users)
             if history is not None:
-                if all_items is None or separate_history:
-                    all_items = self.history_vectors(ops.arange(n_items))
+                if all_items is None:
+                    all_items = self.item_tower(ops.arange(n_items))
                 rows = self.hist(users)
-                if self.hist_dropout is not None:
-                    rows = self.hist_dropout(rows, training=training)
                 total = ops.matmul(rows, all_items)  # sum of the history's item vectors
                 n = ops.take(self.hist_count, users)
                 if leave_out is not None:  # drop the target item from its own history (no leakage)
@@ -288,11 +265,10 @@ def _two_tower_net(n_users: int, features: np.ndarray, dim: int, reg: float, use
                 p = p + total / ops.expand_dims(ops.maximum(n, 1.0), -1)
             return p
 
-        def call(self, x, training=False):
+        def call(self, x):
             all_items = self.item_tower(ops.arange(n_items)) if (history is not None or softmax) else None
             qi = self.item_tower(x[:, 1])
-            hi = (self.history_vectors(x[:, 1]) if separate_history else qi) if history is not None else None
-            p = self.user_tower(x[:, 0], all_items, leave_out=hi, training=training)
+            p = self.user_tower(x[:, 0], all_items, leave_out=qi if history is not None else None)
             if softmax:  # full softmax: every other item of the catalogue is a negative
                 if reg > 0:
                     self.add_loss(reg * ops.mean(ops.sum(p * p + qi * qi, axis=-1)))
@@ -328,11 +304,6 @@ class TwoTower(_KerasRecommender):
         use_item_ids: add a free ID embedding to the item tower.
         user_history: add the mean of the history's item vectors to the user tower.
         loss: ``"bpr"`` or ``"softmax"``.
-        use_user_ids: give the user tower a free ID embedding (False: the user is only their history,
-            so new users with a few interactions can be scored without retraining).
-        history_dropout: share of history items dropped at random during training.
-        separate_history: give history items their own vectors (ID + text projection) in the user
-            tower instead of reusing the item tower (asymmetric item-item interactions).
         epochs, batch_size, lr, reg, seed, verbose: as in :class:`BPR`.
 
     Taught in notebooks/03_bert_recommender.ipynb.
@@ -341,20 +312,11 @@ class TwoTower(_KerasRecommender):
     name = "TwoTower"
 
     def __init__(self, item_features: np.ndarray, dim: int = 64, use_item_ids: bool = True,
-                 user_history: bool = False, loss: str = "bpr", use_user_ids: bool = True,
-                 history_dropout: float = 0.0, separate_history: bool = False, epochs: int = 60,
-                 batch_size: int = 2048,
-                 lr: float = 5e-3, reg: float = 0.0, seed: int = 42, verbose: int = 0) -> None:
+                 user_history: bool = False, loss: str = "bpr", epochs: int = 60, batch_size: int = 2048,
+                 lr: float = 5e-3, reg: float = 0.0, seed: int = DEFAULT_SEED, verbose: int = 0) -> None:
         super().__init__(dim, epochs, batch_size, lr, reg, seed, verbose)
         if loss not in ("bpr", "softmax"):
             raise ValueError(f"loss must be 'bpr' or 'softmax', got {loss!r}")
-        if not use_user_ids and not user_history:
-            raise ValueError("the user tower needs user IDs, the user history, or both")
-        if not 0 <= history_dropout < 1:
-            raise ValueError(f"history_dropout must be in [0, 1), got {history_dropout}")
-        self.use_user_ids = bool(use_user_ids)
-        self.history_dropout = float(history_dropout)
-        self.separate_history = bool(separate_history)
         self.item_features = np.asarray(item_features, dtype=np.float32)
         self.use_item_ids = bool(use_item_ids)
         self.user_history = bool(user_history)
@@ -363,9 +325,7 @@ class TwoTower(_KerasRecommender):
     def _build(self, X: sp.csr_matrix, data: Any):
         F = check_features(self.item_features, X.shape[1]).astype(np.float32)
         return _two_tower_net(X.shape[0], F, self.dim, self.reg, self.use_item_ids,
-                              X if self.user_history else None, softmax=self.loss == "softmax",
-                              use_user_ids=self.use_user_ids, history_dropout=self.history_dropout,
-                              separate_history=self.separate_history)
+                              X if self.user_history else None, softmax=self.loss == "softmax")
 
     def _loss(self):
         import keras
@@ -377,5 +337,3 @@ class TwoTower(_KerasRecommender):
     def _targets(self, triples: np.ndarray) -> np.ndarray:
         return triples[:, 1].astype("int32") if self.loss == "softmax" else super()._targets(triples)
 
-
-Hybrid = TwoTower

@@ -1,16 +1,17 @@
-"""One comparison routine shared by benchmarks/ml100k.py and chapter 03 (same code, same numbers).
+"""The ML-100K comparison runner shared by benchmarks/ml100k.py and chapter 03 (same code, same numbers).
 
 RecBole protocol: random 8:1:1 split per user, full ranking over all items, items seen in train
 (and valid, for test) masked, embedding size 64. Hyper-parameters of the closed-form models are
 picked on the VALID part of each split (never on test); the Keras models use settings tuned once on
-the valid part of seed 42 (tuning log in benchmarks/ml100k.py's docstring).
+the valid part of seed 42 (tuning log in benchmarks/ml100k.py's docstring). Each trained candidate
+is stored in the course cache (:mod:`translearn_lib.cache`) under a key of everything that
+determines it; the bar chart of the results is :func:`translearn_lib.plots.plot_comparison`.
 
 Taught in notebooks/03_bert_recommender.ipynb.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -18,12 +19,13 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from .base import Recommender, evaluate
-from .content import TextOnly
-from .linear import EASE, ItemKNN, Popularity, TextEASE
-from .neural import BPR, TwoTower
+from translearn_lib import cache as _cache
+from translearn_lib.config import DEFAULT_SEED
+from translearn_lib.metrics import METRICS
+from translearn_lib.recommenders import (
+    BPR, EASE, ItemKNN, Popularity, Recommender, TextEASE, TextOnly, TwoTower, align_item_features, evaluate,
+)
 
-METRICS = ("recall", "ndcg", "hit", "mrr", "precision")
 CACHE_VERSION = "v2"  # bump when a model's CODE changes; settings and data are part of every key already
 
 
@@ -54,13 +56,14 @@ class ModelSpec:
         return {**self.fixed, **params}
 
     def describe(self) -> str:
+        """The spec as sorted JSON (name, grid, fixed settings)."""
         return json.dumps({"name": self.name, "grid": self.grid, "fixed": self.fixed}, sort_keys=True, default=str)
 
 
 # Keras settings tuned on valid (seed 42); RecBole's BPR uses lr 1e-3, batch 2048, no L2, early stop.
 BPR_PARAMS = dict(dim=64, epochs=80, batch_size=4096, lr=5e-3, reg=1e-2)
-# Hybrid: full softmax + history-aware user tower peaked on valid after ~10 epochs (BPR variant: 80
-# epochs for a lower valid NDCG); see benchmarks/ml100k.py's docstring for the tuning log.
+# Hybrid: full softmax + history-aware user tower, settings chosen on valid (seed 42); see
+# benchmarks/ml100k.py's docstring for the tuning log.
 HYBRID_PARAMS = dict(dim=64, epochs=10, batch_size=1024, lr=2e-3, reg=0.0, use_item_ids=True, user_history=True,
                      loss="softmax")
 
@@ -96,32 +99,41 @@ def default_specs(fast: bool = False) -> dict[str, ModelSpec]:
     return {spec.name: spec for spec in specs}
 
 
-def _cache_key(name: str, params: dict, seed: int, k: int, ratings: pd.DataFrame,
-               features: np.ndarray | None, item_ids: Sequence | None = None) -> str:
-    """Key of one cached candidate.
+def candidate_key(name: str, params: dict, seed: int, k: int, ratings: pd.DataFrame,
+                  features: np.ndarray | None, item_ids: Sequence | None = None) -> str:
+    """Cache key of one trained candidate (:func:`translearn_lib.cache.content_key` of its inputs).
 
-    ``params`` must be the EFFECTIVE settings (``spec.settings(candidate)``: fixed + candidate).
-    The features enter by value, in item-id order when ``item_ids`` is given, so a different text
-    model, pooling or truncation (which change the vectors) gives a different key, and the same
-    vectors listed in another row order give the same key.
+    Args:
+        name: row name.
+        params: the EFFECTIVE settings (``spec.settings(candidate)``: fixed + candidate).
+        seed: split and model seed.
+        k: metric cut-off.
+        ratings: the interactions (their ``user_id`` and ``item_id`` columns enter by value).
+        features: item features if the model reads them, else ``None``. They enter by value, in
+            item-id order when ``item_ids`` is given, so a different text model, pooling or
+            truncation (which change the vectors) gives a different key, and the same vectors
+            listed in another row order give the same key.
+        item_ids: original item id of each row of ``features``.
+
+    Returns:
+        str: the key (``CACHE_VERSION`` is part of it).
+
+    Taught in notebooks/03_bert_recommender.ipynb.
     """
-    h = hashlib.sha256()
-    h.update(f"{CACHE_VERSION}|{name}|{json.dumps(params, sort_keys=True, default=str)}|{seed}|{k}".encode())
-    h.update(pd.util.hash_pandas_object(ratings[["user_id", "item_id"]], index=False).values.tobytes())
+    parts: list = [CACHE_VERSION, name, params, int(seed), int(k), ratings[["user_id", "item_id"]]]
     if features is not None:
         features = np.ascontiguousarray(features, dtype=np.float32)
         if item_ids is not None:
             ids = np.asarray(item_ids)
             order = np.argsort(ids, kind="stable")
-            h.update(pd.util.hash_pandas_object(pd.Series(ids[order]), index=False).values.tobytes())
+            parts.append(pd.Series(ids[order], name="item_id"))
             features = np.ascontiguousarray(features[order])
-        h.update(str(features.shape).encode())
-        h.update(features.tobytes())
-    return h.hexdigest()[:24]
+        parts.append(features)
+    return _cache.content_key(*parts)
 
 
 def run_comparison(ratings: pd.DataFrame, item_ids: Sequence, item_features: np.ndarray,
-                   seeds: Sequence[int] = (42,), models: Sequence[str] | None = None, k: int = 10,
+                   seeds: Sequence[int] = (DEFAULT_SEED,), models: Sequence[str] | None = None, k: int = 10,
                    specs: dict[str, ModelSpec] | None = None, cache: bool = True,
                    log: Callable[[str], Any] | None = print, prefit: dict | None = None) -> pd.DataFrame:
     """Train and evaluate every model on ``random_split(ratings, seed)`` for each seed.
@@ -137,12 +149,12 @@ def run_comparison(ratings: pd.DataFrame, item_ids: Sequence, item_features: np.
         models: subset of row names (default: all of ``specs``).
         k: cut-off for the metrics.
         specs: model definitions (default :func:`default_specs`).
-        cache: reuse results stored under ``config.cache_dir("results")`` for an identical
-            candidate: model name, effective parameters (``spec.fixed`` + the candidate, e.g.
-            epochs and learning rate), seed, k, ratings, the feature values (which change with
-            the text model, pooling and truncation) and ``CACHE_VERSION`` (bump it when a model's
-            code changes). The benchmark fills the cache, so the notebook reads seed 42 instead
-            of retraining.
+        cache: reuse results stored in the course cache (``results/ml100k-<model>-<key>.json``)
+            for an identical candidate (:func:`candidate_key`: model name, effective parameters
+            (``spec.fixed`` + the candidate, e.g. epochs and learning rate), seed, k, ratings, the
+            feature values, which change with the text model, pooling and truncation, and
+            ``CACHE_VERSION``, bumped when a model's code changes). The benchmark fills the cache,
+            so the notebook reads seed 42 instead of retraining.
         log: progress printer (``None`` for silence).
         prefit: ``{name: fitted model}`` to use instead of training that row again (only for a
             single seed and a single-candidate spec; the model must have been fitted on
@@ -154,23 +166,20 @@ def run_comparison(ratings: pd.DataFrame, item_ids: Sequence, item_features: np.
         RuntimeError: a ``prefit`` model that was never fitted.
 
     Returns:
-        pandas.DataFrame: one row per (model, seed) with test ``recall, ndcg, hit, mrr, precision``,
+        pandas.DataFrame: one row per (model, seed) with the test metrics of
+        :data:`translearn_lib.metrics.METRICS` (``recall, precision, ndcg, hit, mrr``),
         ``valid_ndcg``, ``fit_s`` (training wall time of the kept candidate), ``params`` and
         ``cached``.
 
     Taught in notebooks/03_bert_recommender.ipynb.
     """
-    from translearn_lib import config
     from translearn_lib.splits import random_split
-
-    from .features import align_item_features
 
     specs = specs or default_specs()
     names = list(models) if models is not None else list(specs)
     unknown = [n for n in names if n not in specs]
     if unknown:
         raise ValueError(f"unknown model(s) {unknown}; choose from {list(specs)}")
-    folder = config.cache_dir("results", "ml_comparison") if cache else None
     rows = []
     for seed in seeds:
         split = features = None
@@ -179,11 +188,13 @@ def run_comparison(ratings: pd.DataFrame, item_ids: Sequence, item_features: np.
             candidates = []
             for params in spec.grid:
                 settings = spec.settings(params)
-                key = _cache_key(name, settings, seed, k, ratings, item_features if spec.uses_text else None,
-                                 item_ids if spec.uses_text else None)
-                path = folder / f"{name}-{key}.json" if folder is not None else None
-                if path is not None and path.is_file():
-                    cand = json.loads(path.read_text())
+                path = None
+                if cache:
+                    key = candidate_key(name, settings, seed, k, ratings, item_features if spec.uses_text else None,
+                                        item_ids if spec.uses_text else None)
+                    path = _cache.entry("results", f"ml100k-{name}", key, ".json")
+                cand = _cache.load_json(path) if path is not None else None
+                if cand is not None:
                     cand["cached"] = True
                 else:
                     if split is None:
@@ -205,9 +216,7 @@ def run_comparison(ratings: pd.DataFrame, item_ids: Sequence, item_features: np.
                             "valid_ndcg": float(valid["ndcg"]), "fit_s": float(model.fit_seconds_),
                             "params": json.dumps(params, sort_keys=True), "cached": False}
                     if path is not None:
-                        tmp = path.with_suffix(".tmp")
-                        tmp.write_text(json.dumps(cand))
-                        tmp.replace(path)
+                        _cache.save_json(path, cand)
                 candidates.append(cand)
             row = max(candidates, key=lambda c: c["valid_ndcg"])  # chosen on VALID, never on test
             rows.append(row)
@@ -220,6 +229,9 @@ def run_comparison(ratings: pd.DataFrame, item_ids: Sequence, item_features: np.
 
 def summarize(results: pd.DataFrame) -> pd.DataFrame:
     """Mean and standard deviation over seeds, one row per model (table order kept).
+
+    Args:
+        results: output of :func:`run_comparison`.
 
     Returns:
         pandas.DataFrame: columns ``<metric>_mean``, ``<metric>_std`` for recall/ndcg/hit/mrr and
@@ -240,6 +252,14 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
 def markdown_table(results: pd.DataFrame, k: int = 10, digits: int = 3) -> str:
     """The comparison as a markdown table: metric mean ± std over seeds and training time.
 
+    Args:
+        results: output of :func:`run_comparison`.
+        k: cut-off, for the column headers.
+        digits: decimals of the metrics.
+
+    Returns:
+        str: the table (one line per model).
+
     Taught in notebooks/03_bert_recommender.ipynb.
     """
     s = summarize(results)
@@ -250,42 +270,3 @@ def markdown_table(results: pd.DataFrame, k: int = 10, digits: int = 3) -> str:
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {r['fit_s_mean']:.1f} |")
     return "\n".join(lines)
 
-
-def plot_comparison(results: pd.DataFrame, metric: str = "ndcg", k: int = 10, ax=None,
-                    text_models: Sequence[str] = ("TextOnly", "TextEASE", "Hybrid")):
-    """Horizontal bars of one metric per model (mean over seeds, ± std when several seeds).
-
-    Models that read the BERT features are drawn in a second colour; the best ID-only baseline is
-    marked with a dashed line, so "does text beat the strongest baseline?" is visible at a glance.
-
-    Args:
-        results: output of :func:`run_comparison`.
-        metric: ``"recall"``, ``"ndcg"``, ``"hit"`` or ``"mrr"``.
-        k: cut-off, for the axis label.
-        ax: a matplotlib axis (default: a new figure).
-        text_models: row names to colour as text-based.
-
-    Returns:
-        matplotlib.axes.Axes: the axis.
-
-    Taught in notebooks/03_bert_recommender.ipynb.
-    """
-    import matplotlib.pyplot as plt
-
-    s = summarize(results)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6.5, 0.45 * len(s) + 1.2))
-    colours = ["tab:orange" if name in text_models else "tab:blue" for name in s.index]
-    y = np.arange(len(s))[::-1]
-    ax.barh(y, s[f"{metric}_mean"], xerr=s[f"{metric}_std"].fillna(0.0), color=colours, capsize=3)
-    ax.set_yticks(y, s.index)
-    ids = [n for n in s.index if n not in text_models]
-    if ids:
-        best = s.loc[ids, f"{metric}_mean"].max()
-        ax.axvline(best, color="grey", linestyle="--", linewidth=1, label="best ID-only baseline")
-        ax.legend(loc="upper right", fontsize=8)
-    for yi, value in zip(y, s[f"{metric}_mean"]):
-        ax.text(value + 0.003, yi, f"{value:.3f}", va="center", fontsize=8)
-    ax.set_xlabel(f"{metric.upper() if metric != 'ndcg' else 'NDCG'}@{k} (test; blue = IDs only, orange = uses BERT text)")
-    ax.set_xlim(0, s[f"{metric}_mean"].max() * 1.15)
-    return ax

@@ -1,13 +1,16 @@
-"""Fine-tuning the top BERT layer inside a recommender's item tower, end to end, on a CPU budget.
+"""BERT's top layer inside a recommender's item tower, trained end to end on a CPU budget.
 
 What makes it affordable on two CPU cores:
 
 * everything below the trainable part is a fixed function of the item text, so its output is
   computed ONCE for the whole catalogue and stored;
 * the trainable part is the top transformer layer's feed-forward block (``W1``, ``W2`` and the
-  final LayerNorm: 1.18 M of the layer's 1.77 M weights in MiniLM). The layer's self-attention
-  sub-block stays frozen, which is what lets its output be cached; the feed-forward block works
-  token by token, so a step only runs it on the tokens of the items in the batch.
+  final LayerNorm, most of the layer's weights). The layer's self-attention sub-block stays frozen,
+  which is what lets its output be cached; the feed-forward block works token by token, so a step
+  only runs it on the tokens of the items in the batch.
+
+The KerasHub internals this needs (the layer's sub-blocks) are read in
+:mod:`translearn_lib.encoders._kerashub` only.
 
 Experiment (:func:`finetune_experiment`), one split, same seed, same number of steps per arm:
 
@@ -23,12 +26,14 @@ Taught in notebooks/03_bert_recommender.ipynb.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from typing import Any, Sequence
 
 import numpy as np
+
+from translearn_lib import cache as _cache
+from translearn_lib.config import DEFAULT_SEED
+from translearn_lib.encoders import _kerashub
 
 from .base import Recommender, evaluate
 from .neural import TwoTower, triplet_epochs
@@ -36,11 +41,8 @@ from .neural import TwoTower, triplet_epochs
 
 #: settings of the chapter-03 experiment (the notebook's parameters and the benchmark use them)
 DEFAULTS = dict(warm_epochs=20, steps=40, batch_size=128, lr=1e-3, bert_lr_scale=0.05, max_length=24)
-
-
-def _transformer_layers(encoder: Any) -> list:
-    bb = encoder.backbone
-    return [layer for layer in bb.layers if layer.name.startswith("transformer_layer_")]
+#: bump when the experiment's CODE changes; inputs and settings are part of every cache key already
+CACHE_VERSION = "v1"
 
 
 def cached_top_inputs(encoder: Any, texts: Sequence[str], max_length: int = 24, batch_size: int = 128):
@@ -48,16 +50,22 @@ def cached_top_inputs(encoder: Any, texts: Sequence[str], max_length: int = 24, 
 
     For a post-norm BERT layer, ``out = LN2(r + FFN(r))`` with ``r = LN1(h + Attention(h))``; this
     returns ``r`` (and ``h``'s padding mask) for every text, so that only ``FFN`` and ``LN2`` need to
-    run during training. The function checks its own split of the layer against a full call.
+    run during training. On the first batch it checks its split of the layer against a full call
+    (:func:`translearn_lib.encoders._kerashub.check_layer_split`).
 
     Args:
         encoder: a :class:`translearn_lib.encoders.text.TextEncoder` (uses ``backbone`` and ``tokenize``).
         texts: item texts.
-        max_length: truncation in tokens (MovieLens "title (year). Genres: ...": 95 % <= 22 tokens).
+        max_length: truncation in tokens, [CLS] and [SEP] included.
         batch_size: texts per forward pass.
 
     Returns:
         tuple: ``(r, mask)``: float32 ``(n, length, hidden)`` and bool ``(n, length)``.
+
+    Raises:
+        ValueError: the top layer is not a post-norm (BERT) layer.
+        translearn_lib.encoders._kerashub.KerasHubInternalsError: the installed KerasHub's layer
+            internals differ from what the split relies on (the message names the version).
 
     Taught in notebooks/03_bert_recommender.ipynb.
     """
@@ -65,10 +73,8 @@ def cached_top_inputs(encoder: Any, texts: Sequence[str], max_length: int = 24, 
     from keras import ops
 
     bb = encoder.backbone
-    layers = _transformer_layers(encoder)
-    top = layers[-1]
-    if getattr(top, "normalize_first", False) or not hasattr(top, "_self_attention_layer"):
-        raise ValueError("expected a post-norm KerasHub TransformerEncoder (BERT) as the top layer")
+    layers = _kerashub.transformer_layers(bb)
+    top = _kerashub.check_post_norm(layers[-1])
     lower = keras.Model(bb.inputs, layers[-2].output)
     tok = encoder.tokenize(list(texts), max_length=max_length)
     lengths = tok["padding_mask"].sum(axis=1)
@@ -80,24 +86,11 @@ def cached_top_inputs(encoder: Any, texts: Sequence[str], max_length: int = 24, 
         batch = {key: value[idx, :width] for key, value in tok.items()}
         h = lower.predict_on_batch(batch)
         m = batch["padding_mask"].astype(bool)
-        att_mask = m[:, None, :] & m[:, :, None]
-        a = top._self_attention_layer(query=h, value=h, attention_mask=att_mask)
-        r = top._self_attention_layer_norm(h + a)
-        if s == 0:  # self-check: FFN block on r must reproduce the full layer
-            full = ops.convert_to_numpy(top(h, padding_mask=m))
-            mine = ops.convert_to_numpy(_ffn_block(top)(r))
-            if not np.allclose(full[m], mine[m], atol=1e-3):
-                raise RuntimeError("could not split the top BERT layer into attention and feed-forward parts")
+        r = _kerashub.attention_sub_block(top, h, m)
+        if s == 0:  # self-check: the feed-forward block on r must reproduce the full layer
+            _kerashub.check_layer_split(top, h, m, r)
         out[idx, :width] = ops.convert_to_numpy(r)
     return out, tok["padding_mask"].astype(bool)
-
-
-def _ffn_block(top):
-    """``r -> LN2(r + W2 gelu(W1 r))`` with the top layer's own weights (a callable)."""
-    def block(r):
-        x = top._feedforward_output_dense(top._feedforward_intermediate_dense(r))
-        return top._feedforward_layer_norm(r + x)
-    return block
 
 
 def _ffn_copy(top, hidden: int, lr_scale: float = 1.0):
@@ -114,7 +107,7 @@ def _ffn_copy(top, hidden: int, lr_scale: float = 1.0):
     import keras
     from keras import ops
 
-    d1, d2, ln = top._feedforward_intermediate_dense, top._feedforward_output_dense, top._feedforward_layer_norm
+    d1, d2, ln = _kerashub.feedforward_parts(top)
     act = keras.activations.get(d1.get_config()["activation"])
     eps = float(ln.get_config()["epsilon"])
 
@@ -163,7 +156,7 @@ class TopLayerTwoTower(Recommender):
     name = "TopLayerTwoTower"
 
     def __init__(self, r, mask, ffn, warm: TwoTower, train_bert: bool = True, steps: int = 40,
-                 batch_size: int = 128, lr: float = 1e-3, seed: int = 42) -> None:
+                 batch_size: int = 128, lr: float = 1e-3, seed: int = DEFAULT_SEED) -> None:
         super().__init__()
         if getattr(warm, "train_", None) is None or getattr(warm, "net_", None) is None:
             raise RuntimeError(f"warm {type(warm).__name__} is not fitted yet: call fit(split) first")
@@ -229,7 +222,8 @@ class TopLayerTwoTower(Recommender):
 
 def finetune_experiment(encoder: Any, texts: Sequence[str], split: Any, warm_epochs: int = 20, steps: int = 40,
                         batch_size: int = 128, lr: float = 1e-3, bert_lr_scale: float = 0.05, k: int = 10,
-                        seed: int = 42, max_length: int = 24, cache: bool = True, memo: dict | None = None) -> dict:
+                        seed: int = DEFAULT_SEED, max_length: int = 24, cache: bool = True,
+                        memo: dict | None = None) -> dict:
     """Does fine-tuning the top BERT layer help a text-only two-tower model? (equal-budget A/B).
 
     Args:
@@ -244,8 +238,9 @@ def finetune_experiment(encoder: Any, texts: Sequence[str], split: Any, warm_epo
         k: cut-off for NDCG.
         seed: seed of every random choice.
         max_length: token truncation.
-        cache: reuse a stored result for identical inputs (model weights, texts, split, settings)
-            from ``config.cache_dir("results", "finetune")``; benchmarks/ml100k.py fills it.
+        cache: reuse a stored result for identical inputs (model identity and weights, texts, the
+            split's train and valid parts, settings, ``CACHE_VERSION``) from the course cache
+            (:mod:`translearn_lib.cache`, ``results/bert_tower-<key>.json``); benchmarks/ml100k.py fills it.
         memo: optional dict that keeps :func:`cached_top_inputs` between calls (e.g. across seeds).
 
     Returns:
@@ -262,19 +257,19 @@ def finetune_experiment(encoder: Any, texts: Sequence[str], split: Any, warm_epo
     settings = dict(warm_epochs=warm_epochs, steps=steps, batch_size=batch_size, lr=lr, bert_lr_scale=bert_lr_scale,
                     k=k, seed=seed, max_length=max_length)
     path = _result_path(encoder, texts, split, settings) if cache else None
-    if path is not None and path.is_file():
-        out = json.loads(path.read_text())
+    out = _cache.load_json(path) if path is not None else None
+    if out is not None:
         out["cached"] = True
         return out
     start = time.perf_counter()
-    memo_key = (encoder.identity, max_length, hashlib.sha256("\x1f".join(texts).encode()).hexdigest())
+    memo_key = _cache.content_key(encoder.identity, max_length, list(texts))
     if memo is not None and memo_key in memo:
         r, mask = memo[memo_key]
     else:
         r, mask = cached_top_inputs(encoder, texts, max_length=max_length)
         if memo is not None:
             memo[memo_key] = (r, mask)
-    top = _transformer_layers(encoder)[-1]
+    top = _kerashub.transformer_layers(encoder.backbone)[-1]
     hidden = r.shape[-1]
     block = _ffn_copy(top, hidden)
     pooled = np.concatenate([np.asarray(masked_mean_pool(np.asarray(block(r[s : s + 256])), mask[s : s + 256]))
@@ -293,19 +288,12 @@ def finetune_experiment(encoder: Any, texts: Sequence[str], split: Any, warm_epo
         out["seconds"][arm] = model.fit_seconds_
     out["settings"], out["cached"] = settings, False
     if path is not None:
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(out))
-        tmp.replace(path)
+        _cache.save_json(path, out)
     return out
 
 
 def _result_path(encoder: Any, texts: Sequence[str], split: Any, settings: dict):
-    from translearn_lib import config
-
-    h = hashlib.sha256()
-    h.update(f"v1|{encoder.identity}|{json.dumps(settings, sort_keys=True)}".encode())
-    h.update("\x1f".join(texts).encode())
-    for part in ("train", "valid"):
-        frame = split.frame(part)
-        h.update(np.ascontiguousarray(frame[["user", "item"]].to_numpy(dtype=np.int64)).tobytes())
-    return config.cache_dir("results", "finetune") / f"{h.hexdigest()[:24]}.json"
+    """Cache entry of one experiment: everything that determines its result is in the key."""
+    parts = [split.frame(part)[["user", "item"]].astype(np.int64) for part in ("train", "valid")]
+    key = _cache.content_key(CACHE_VERSION, encoder.identity, settings, list(texts), *parts)
+    return _cache.entry("results", "bert_tower", key, ".json")
