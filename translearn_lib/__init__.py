@@ -1,7 +1,9 @@
 """translearn_lib — the library behind the translearn course.
 
 Transfer learning with language models for recommender systems: one module per concept
-(``config``, ``datasets``, ``splits``, ``text``, ``recommenders``, ``metrics``, ``transfer``, ...).
+(``config``, ``cache``, ``datasets``, ``splits``, ``metrics``, ``embeddings``, ``encoders``,
+``keras_transfer``, ``vision``, ``recommenders``, ``crossdomain``, ``experiments``, ``plots``,
+``grading``; docs/library.md has the map).
 Submodules are imported explicitly, e.g. ``from translearn_lib import metrics``, so that importing
 the package never pulls in TensorFlow.
 """
