@@ -205,3 +205,41 @@ def plot_comparison(results, metric: str = "ndcg", k: int = 10, ax=None,
     ax.set_xlabel(f"{metric.upper() if metric != 'ndcg' else 'NDCG'}@{k} (test; blue = IDs only, orange = uses BERT text)")
     ax.set_xlim(0, s[f"{metric}_mean"].max() * 1.15)
     return ax
+
+
+def plot_method_summary(summary, ax=None, title: str | None = None, baseline: str = "source-only",
+                        xlabel: str = "target test accuracy"):
+    """Horizontal bars of mean accuracy per method, ± std over seeds, the baseline as a dashed line.
+
+    Args:
+        summary: output of :func:`translearn_lib.adaptation.training.summarize_methods` (index =
+            method, columns ``mean``, ``std``, ``gain``).
+        ax: matplotlib axes (a new figure if ``None``).
+        title: axes title.
+        baseline: the row drawn as the reference line (skipped if absent).
+        xlabel: x-axis label.
+
+    Returns:
+        matplotlib.axes.Axes: the axes.
+
+    Taught in notebooks/05_domain_adaptation.ipynb.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 0.45 * len(summary) + 1.2))
+    y = np.arange(len(summary))[::-1]
+    colours = ["tab:grey" if str(name).startswith(baseline) else "tab:blue" for name in summary.index]
+    ax.barh(y, summary["mean"], xerr=summary["std"], color=colours, capsize=3)
+    ax.set_yticks(y, list(summary.index))
+    if baseline in summary.index:
+        ax.axvline(summary.loc[baseline, "mean"], color="black", ls="--", lw=1, label=baseline)
+        ax.legend(loc="lower right", fontsize=8)
+    for yi, m, sd, g in zip(y, summary["mean"], summary["std"], summary["gain"]):
+        ax.text(m + sd + 0.005, yi, f"{m:.3f} ({g:+.1f})", va="center", fontsize=8)
+    lo = max(0.0, float((summary["mean"] - summary["std"]).min()) - 0.1)
+    ax.set_xlim(lo, min(1.05, float((summary["mean"] + summary["std"]).max()) + 0.1))
+    ax.set_xlabel(xlabel + " (gain vs baseline in points)")
+    if title:
+        ax.set_title(title)
+    return ax

@@ -31,6 +31,8 @@ class AdaptationTask:
         x_test: target test inputs.
         y_test: target test labels (for reporting only).
         class_names: one name per class.
+        yt: the labels of ``xt``, kept only to build controlled experiments (e.g. a target with a
+            different label mix); never passed to a training loop.
 
     Taught in notebooks/05_domain_adaptation.ipynb.
     """
@@ -44,6 +46,7 @@ class AdaptationTask:
     x_test: np.ndarray
     y_test: np.ndarray
     class_names: tuple
+    yt: np.ndarray | None = None
 
     @property
     def n_classes(self) -> int:
@@ -90,7 +93,7 @@ def digit_task(size: int = 8, val_per_class: int = 10, seed: int = config.DEFAUL
     val = validation_subset(target.y_train, val_per_class, seed=seed)
     return AdaptationTask("MNIST -> optdigits", source.x_train, source.y_train, target.x_train,
                           target.x_train[val], target.y_train[val], target.x_test, target.y_test,
-                          tuple(str(d) for d in range(10)))
+                          tuple(str(d) for d in range(10)), yt=target.y_train)
 
 
 def shop_text_task(shop, source: str = "electronics", target: str = "books", test_size: float = 0.5,
@@ -139,7 +142,7 @@ def shop_text_task(shop, source: str = "electronics", target: str = "books", tes
     tr, te = np.sort(tr), np.sort(te)
     val = tr[validation_subset(label[tr], val_per_class, seed=seed)]
     return AdaptationTask(f"{source} -> {target} (item texts)", emb[s], label[s], emb[tr], emb[val], label[val],
-                          emb[te], label[te], topics)
+                          emb[te], label[te], topics, yt=label[tr])
 
 
 __all__ = ["AdaptationTask", "validation_subset", "digit_task", "shop_text_task"]
