@@ -235,6 +235,32 @@ def test_fit_adapted_bad_input():
         training.fit_adapted(clf, xs[:0], ys[:0], xs, method="coral")
 
 
+def test_compare_methods_returns_and_caches_models(tmp_cache):
+    pytest.importorskip("keras")
+    from translearn_lib import keras_transfer as kt
+    from translearn_lib.adaptation import training
+
+    xs, ys = _shifted_blobs(64, 4)
+    xt, yt = _shifted_blobs(48, 5, shift=0.5)
+    make = lambda s: training.build_mlp_classifier(2, 2, hidden=8, features=4, seed=s)
+    methods = {"source-only": dict(method="source-only", steps=20, batch_size=16),
+               "mmd": dict(method="mmd", weight=1.0, steps=20, batch_size=16)}
+    res, models = training.compare_methods(make, xs, ys, xt, xt, yt, methods, seeds=(0, 1), return_models=True)
+    assert sorted(models) == [("mmd", 0), ("mmd", 1), ("source-only", 0), ("source-only", 1)]
+    for r in res.itertuples():                              # each row's accuracy is its returned model's
+        assert r.accuracy == kt.accuracy(models[(r.method, r.seed)], xt, yt)
+    assert len(list((tmp_cache / "models").glob("adaptation-*.keras"))) == 4
+    again, loaded = training.compare_methods(make, xs, ys, xt, xt, yt, methods, seeds=(0, 1), return_models=True)
+    assert again["seconds"].tolist() == res["seconds"].tolist()          # read from the cache, not retrained
+    assert np.array_equal(kt.predict_proba(loaded[("mmd", 1)], xt), kt.predict_proba(models[("mmd", 1)], xt))
+    for f in (tmp_cache / "models").glob("adaptation-*.keras"):           # results cached, models gone:
+        f.unlink()                                                         # trained again, same numbers
+    third, _ = training.compare_methods(make, xs, ys, xt, xt, yt, methods, seeds=(0, 1), return_models=True)
+    assert third["accuracy"].tolist() == res["accuracy"].tolist()
+    plain = training.compare_methods(make, xs, ys, xt, xt, yt, methods, seeds=(0,))
+    assert isinstance(plain, pd.DataFrame) and plain["accuracy"].tolist() == res["accuracy"][res.seed == 0].tolist()
+
+
 def test_summarize_methods_gains():
     res = pd.DataFrame({"method": ["source-only"] * 2 + ["dann"] * 2, "seed": [0, 1, 0, 1],
                         "accuracy": [0.70, 0.72, 0.80, 0.76], "seconds": [1.0, 3.0, 2.0, 4.0]})

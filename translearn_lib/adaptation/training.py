@@ -234,7 +234,7 @@ def fit_adapted(classifier, xs, ys, xt, method: str = "dann", weight: float = 1.
 
 def compare_methods(make_classifier: Callable[[int], object], xs, ys, xt, x_test, y_test,
                     methods: Mapping[str, Mapping], seeds: Sequence[int] = (0, 1, 2),
-                    x_val=None, y_val=None, cache: bool = True) -> pd.DataFrame:
+                    x_val=None, y_val=None, cache: bool = True, return_models: bool = False):
     """Train every method for every seed and measure target accuracy (results cached by settings).
 
     Each (method settings, seed) result is stored in the course cache
@@ -242,6 +242,11 @@ def compare_methods(make_classifier: Callable[[int], object], xs, ys, xt, x_test
     classifier's initial weights (which pin its architecture and initialisation) and the Keras
     version, so the benchmark and the notebook share runs and a changed input never loads a stale
     number. ``seconds`` of a cached row is the time measured when it was computed.
+
+    With ``return_models=True`` the trained classifiers are returned too, and stored under the same
+    key (``config.cache_dir("models")``, a ``.keras`` file), so a later look at a run (its features,
+    its predictions) reuses the model instead of training it again. A result whose model file is
+    missing is trained again (same seed, same number).
 
     Args:
         make_classifier: ``seed -> classifier`` (a fresh model with ``"base"`` and ``"head"``).
@@ -256,10 +261,12 @@ def compare_methods(make_classifier: Callable[[int], object], xs, ys, xt, x_test
             choose settings, never to train).
         y_val: their labels.
         cache: read and write the results cache (``False``: always train).
+        return_models: also return (and cache) the trained classifiers.
 
     Returns:
         pd.DataFrame: one row per (method, seed): ``method``, ``seed``, ``accuracy``,
-        (``val_accuracy``), ``seconds``.
+        (``val_accuracy``), ``seconds``. With ``return_models=True`` a pair ``(results, models)``,
+        ``models[(method, seed)]`` being the trained classifier (loaded models are not compiled).
 
     Raises:
         ValueError: on an empty ``methods`` or ``seeds``.
@@ -276,7 +283,7 @@ def compare_methods(make_classifier: Callable[[int], object], xs, ys, xt, x_test
     data_key = keyed_cache.content_key(xs, ys, xt, np.asarray(x_test, np.float32), np.asarray(y_test),
                                        None if x_val is None else np.asarray(x_val, np.float32),
                                        None if y_val is None else np.asarray(y_val), keras.__version__)
-    rows = []
+    rows, models = [], {}
     for name, kwargs in methods.items():
         for seed in seeds:
             config.set_seed(int(seed))
@@ -284,17 +291,24 @@ def compare_methods(make_classifier: Callable[[int], object], xs, ys, xt, x_test
             init = [np.asarray(w) for w in model.get_weights()]
             key = keyed_cache.content_key(data_key, dict(kwargs), int(seed), [w.shape for w in init], *init)
             path = keyed_cache.entry("results", "adaptation", key, ".json")
+            model_path = keyed_cache.entry("models", "adaptation", key, ".keras") if return_models else None
             row = keyed_cache.load_json(path) if cache else None
-            if row is None:
+            trained = keyed_cache.load_keras(model_path) if (cache and return_models and row is not None) else None
+            if row is None or (return_models and trained is None):
                 run = fit_adapted(model, xs, ys, xt, seed=int(seed), **dict(kwargs))
-                row = {"accuracy": accuracy(run.model, x_test, y_test)}
+                trained = run.model
+                row = {"accuracy": accuracy(trained, x_test, y_test)}
                 if x_val is not None:
-                    row["val_accuracy"] = accuracy(run.model, x_val, y_val)
+                    row["val_accuracy"] = accuracy(trained, x_val, y_val)
                 row["seconds"] = run.seconds
                 if cache:
                     keyed_cache.save_json(path, row)
+                    if return_models:
+                        keyed_cache.save_keras(model_path, trained)
             rows.append({"method": name, "seed": int(seed), **row})
-    return pd.DataFrame(rows)
+            models[(name, int(seed))] = trained
+    results = pd.DataFrame(rows)
+    return (results, models) if return_models else results
 
 
 def summarize_methods(results: pd.DataFrame, baseline: str = "source-only", metric: str = "accuracy") -> pd.DataFrame:
