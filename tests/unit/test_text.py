@@ -264,6 +264,26 @@ def test_benchmark_encode_reports_cold_and_cached(enc, tmp_cache):
     assert stats["n"] == 2 and stats["items_per_second"] > 0 and stats["peak_memory_mb"] > 100
     assert stats["cached_seconds"] < stats["cold_seconds"]
     assert enc.stats["cache_hit"] is True
+    assert stats["cache_written"] is True and stats["max_abs_diff"] == 0.0
+
+
+def test_benchmark_encode_leaves_an_existing_cache_entry_alone(enc, tmp_cache):
+    texts = SENTENCES[:2]
+    path = enc.cache_path(texts, "mean", 128)
+    # an entry written earlier (by another notebook) whose last bits differ from a fresh computation
+    earlier = enc.encode(texts, cache=False) + np.float32(3e-6)
+    text._cache.save_array(path, earlier)
+    before = path.stat().st_mtime_ns
+    stats = text.benchmark_encode(enc, texts, progress=False)
+    assert stats["cache_written"] is False
+    assert path.stat().st_mtime_ns == before  # not rewritten
+    np.testing.assert_array_equal(np.load(path), earlier)  # same bits as before the benchmark
+    assert stats["max_abs_diff"] == pytest.approx(3e-6, rel=0.5)
+    np.testing.assert_array_equal(enc.encode(texts), earlier)  # what the next notebook reads
+    # an entry that is not float rounding away from the truth is reported, not silently used
+    text._cache.save_array(path, -earlier)
+    with pytest.raises(RuntimeError, match="delete it and rerun"):
+        text.benchmark_encode(enc, texts, progress=False)
 
 
 def test_mean_pairwise_cosine_matches_brute_force():
