@@ -57,6 +57,18 @@ def test_nearest_neighbors_and_label_agreement():
     labels = ["x", "x", "y", "y", "z"]
     # items 0..3 find their same-label twin; item 4 ("z") cannot
     assert embeddings.neighbor_label_agreement(emb, labels, k=1) == pytest.approx(4 / 5)
+    np.testing.assert_array_equal(embeddings.neighbor_label_agreement(emb, labels, k=1, per_item=True),
+                                  [1, 1, 1, 1, 0])
+    # genre lists: agreement = at least one shared element; per item with k=2: item 0's neighbours
+    # are 1 and 3 (shares "a" with 1 only), item 4's are 2 and 3 (shares "c" with 3)
+    lists = [["a"], ["a", "b"], ["b"], ["c", "b"], ["c"]]
+    per = embeddings.neighbor_label_agreement(emb, lists, k=2, per_item=True)
+    idx2, _ = embeddings.nearest_neighbors(emb, k=2)
+    expected = [np.mean([bool(set(lists[i]) & set(lists[j])) for j in row]) for i, row in enumerate(idx2)]
+    np.testing.assert_allclose(per, expected)
+    assert per.mean() == pytest.approx(embeddings.neighbor_label_agreement(emb, lists, k=2))
+    with pytest.raises(ValueError, match="labels for"):
+        embeddings.neighbor_label_agreement(emb, labels[:3], k=1)
     with pytest.raises(ValueError):
         embeddings.nearest_neighbors(emb, k=5)
 
