@@ -90,7 +90,7 @@ def finetune_table(ml, seeds, args) -> None:
         split = random_split(ml.ratings, seed=seed)
         split_texts = [texts[row_of[i]] for i in split.item_ids]
         res = finetune_experiment(encoder, split_texts, split, seed=seed, k=args.k, cache=not args.no_cache,
-                                  memo=memo, **DEFAULTS)
+                                  memo=memo, verbose=True, **DEFAULTS)
         out["seeds"][str(seed)] = res
         for arm in ("start", *ARMS):
             r = res[arm]

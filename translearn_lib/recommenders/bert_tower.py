@@ -49,7 +49,7 @@ from .neural import triplet_epochs
 
 ARMS = ("frozen", "ffn", "lora")
 #: settings of the chapter-03 experiment (the benchmark uses them; the notebook shrinks some)
-DEFAULTS = dict(warm_epochs=40, warm_patience=2, max_epochs=4, patience=1, batch_size=4096, warm_batch_size=2048,
+DEFAULTS = dict(warm_epochs=40, warm_patience=3, max_epochs=10, patience=3, batch_size=4096, warm_batch_size=2048,
                 lr=1e-3, warm_lr=5e-3, reg=1e-2, bert_lr_scale=0.05, lora_rank=4, max_length=24)
 #: bump when the experiment's CODE changes; inputs and settings are part of every cache key already
 CACHE_VERSION = "v2"
@@ -207,7 +207,8 @@ def _net(n_users: int, dim: int, pooled_fn, bert_weights, reg: float, init=None)
     return net
 
 
-def _train_until_plateau(net, split, X, epochs: int, patience: int, batch_size: int, lr: float, seed: int, k: int):
+def _train_until_plateau(net, split, X, epochs: int, patience: int, batch_size: int, lr: float, seed: int, k: int,
+                         verbose: bool = False):
     """Whole epochs of BPR; after each, valid (and test) NDCG@k. Stops after ``patience`` epochs without
     a new best valid NDCG. Returns the curve and the best epoch's weights and metrics."""
     import keras
@@ -223,6 +224,7 @@ def _train_until_plateau(net, split, X, epochs: int, patience: int, batch_size: 
         return (evaluate_scores(score, split, k=k, part="valid")["ndcg"],
                 evaluate_scores(score, split, k=k, part="test")["ndcg"])
 
+    log = print if verbose else (lambda *a, **k: None)
     start_valid, start_test = metrics()
     curve, best = [float(start_valid)], {"epoch": 0, "valid": float(start_valid), "test": float(start_test),
                                          "init": [ops.convert_to_numpy(net.user_emb.embeddings),
@@ -232,6 +234,7 @@ def _train_until_plateau(net, split, X, epochs: int, patience: int, batch_size: 
         triples = triplet_epochs(X, 1, rng)
         net.fit(triples, np.ones(len(triples), "float32"), batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
         valid, test = metrics()
+        log(f"  epoch {epoch}: valid NDCG@{k} {valid:.4f}", flush=True)
         curve.append(float(valid))
         if valid > best["valid"]:
             best = {"epoch": epoch, "valid": float(valid), "test": float(test),
@@ -248,11 +251,11 @@ def _train_until_plateau(net, split, X, epochs: int, patience: int, batch_size: 
 
 
 def finetune_experiment(encoder: Any, texts: Sequence[str], split: Any, arms: Sequence[str] = ARMS,
-                        warm_epochs: int = 40, warm_patience: int = 2, max_epochs: int = 4, patience: int = 1,
+                        warm_epochs: int = 40, warm_patience: int = 3, max_epochs: int = 10, patience: int = 3,
                         batch_size: int = 4096, warm_batch_size: int = 2048, lr: float = 1e-3,
                         warm_lr: float = 5e-3, reg: float = 1e-2, bert_lr_scale: float = 0.05, lora_rank: int = 4,
                         max_length: int = 24, k: int = 10, seed: int = DEFAULT_SEED, cache: bool = True,
-                        memo: dict | None = None) -> dict:
+                        memo: dict | None = None, verbose: bool = False) -> dict:
     """Does adapting the top BERT layer help a text-only two-tower model? Arms trained to a plateau.
 
     Args:
@@ -276,6 +279,7 @@ def finetune_experiment(encoder: Any, texts: Sequence[str], split: Any, arms: Se
             split's parts, settings, ``CACHE_VERSION``) from the course cache
             (:mod:`translearn_lib.cache`, ``results/bert_tower-<key>.json``).
         memo: optional dict that keeps :func:`cached_top_inputs` between calls (e.g. across seeds).
+        verbose: print valid NDCG@k after every epoch.
 
     Returns:
         dict: ``start`` (the frozen start: ``valid``, ``test``, ``epoch``, ``curve``, ``converged``), and
@@ -319,16 +323,18 @@ def finetune_experiment(encoder: Any, texts: Sequence[str], split: Any, arms: Se
     fn, _, _ = _item_encoder("frozen", r, mask, encoder.backbone, bert_lr_scale, lora_rank)
     t0 = time.perf_counter()
     warm = _train_until_plateau(_net(X.shape[0], dim, fn, None, reg), split, X, warm_epochs, warm_patience,
-                                warm_batch_size, warm_lr, seed, k)
+                                warm_batch_size, warm_lr, seed, k, verbose)
     warm["seconds"] = time.perf_counter() - t0
     init = warm.pop("init")
     out["start"] = warm
     for arm in arms:
+        if verbose:
+            print(f"arm {arm}:", flush=True)
         keras.utils.set_random_seed(seed)
         fn, bert, n_bert = _item_encoder(arm, r, mask, encoder.backbone, bert_lr_scale, lora_rank)
         t0 = time.perf_counter()
         res = _train_until_plateau(_net(X.shape[0], dim, fn, bert, reg, init=init), split, X, max_epochs, patience,
-                                   batch_size, lr, seed + 1, k)
+                                   batch_size, lr, seed + 1, k, verbose)
         res.pop("init")
         res["seconds"], res["trainable_bert_params"] = time.perf_counter() - t0, n_bert
         out[arm] = res
