@@ -13,7 +13,8 @@ What makes it affordable on two CPU cores:
     backbone, with low-rank adapters ``W + A B`` on the same two feed-forward Dense layers (15 k
     trainable weights at rank 4 instead of 1.18 M); only the top layer's adapters are ever run, so
     the same cached ``r`` serves. (Adapters on the attention's query/value, KerasHub's default,
-    would need the whole top layer per step: about 2.5x the cost here.)
+    would need the whole top layer per step: one epoch took 274 s against 101 s for the
+    feed-forward arm in a run here, under load.)
 
 The KerasHub internals this needs (the layer's sub-blocks) are read in
 :mod:`translearn_lib.encoders._kerashub` only.
