@@ -94,7 +94,8 @@ def mean_pairwise_cosine(embeddings: np.ndarray) -> float:
     return float((total @ total - n) / (n * (n - 1)))  # sum of all pairs minus the n self-pairs
 
 
-def neighbor_label_agreement(embeddings: np.ndarray, labels: Sequence, k: int = 10) -> float:
+def neighbor_label_agreement(embeddings: np.ndarray, labels: Sequence, k: int = 10,
+                             per_item: bool = False) -> float | np.ndarray:
     """Share of each item's k nearest neighbours that carry the same label, averaged over items.
 
     A cheap, label-based probe of an embedding: used in chapter 02 to compare [CLS] and mean pooling
@@ -105,9 +106,14 @@ def neighbor_label_agreement(embeddings: np.ndarray, labels: Sequence, k: int = 
         embeddings: ``(n, dim)``.
         labels: ``n`` labels, or ``n`` lists/sets of labels.
         k: neighbours per item.
+        per_item: return each item's share instead of the average (for paired comparisons of two
+            embeddings of the same items, e.g. a bootstrap over items).
 
     Returns:
-        float in [0, 1].
+        float in [0, 1], or with ``per_item`` an ``(n,)`` float array whose mean is that float.
+
+    Raises:
+        ValueError: if the number of labels differs from the number of embeddings.
 
     Taught in notebooks/02_llm_text_representations.ipynb.
     """
@@ -117,10 +123,12 @@ def neighbor_label_agreement(embeddings: np.ndarray, labels: Sequence, k: int = 
     idx, _ = nearest_neighbors(embeddings, k=k)
     if labels and isinstance(labels[0], (list, tuple, set, frozenset, np.ndarray)):
         sets = [frozenset(x) for x in labels]
-        hits = [[bool(sets[i] & sets[j]) for j in row] for i, row in enumerate(idx)]
-        return float(np.mean(hits))
-    arr = np.asarray(labels)
-    return float((arr[idx] == arr[:, None]).mean())
+        hits = np.array([[bool(sets[i] & sets[j]) for j in row] for i, row in enumerate(idx)], dtype=float)
+    else:
+        arr = np.asarray(labels)
+        hits = (arr[idx] == arr[:, None]).astype(float)
+    shares = hits.mean(axis=1)
+    return shares if per_item else float(hits.mean())
 
 
 def find_index(names: Sequence[str], query) -> int:

@@ -143,6 +143,9 @@ def unfreeze(model, keep_batchnorm_frozen: bool = True, last_n: int | None = Non
     a trainable BatchNorm layer in ``fit`` normalises with the statistics of each small target batch
     and overwrites the moving mean and variance learned on the source. ``keep_batchnorm_frozen``
     (the keras.io advice) re-freezes those layers afterwards, which keeps them in inference mode.
+    The flag is switched off and on again, so the call also reaches the inner layers of a model
+    that is already trainable (with the TensorFlow backend, assigning ``True`` to a flag that is
+    already ``True`` is skipped by Keras' attribute tracking and does not recurse).
 
     Args:
         model: the model or sub-model to unfreeze (usually the base).
@@ -159,8 +162,11 @@ def unfreeze(model, keep_batchnorm_frozen: bool = True, last_n: int | None = Non
     """
     if last_n is not None and last_n < 0:
         raise ValueError(f"last_n must be >= 0 or None, got {last_n}")
-    # Keras 3.15 only recurses into the inner layers when the flag changes: a base that is already
-    # trainable would keep a frozen BatchNorm frozen. Switching off first makes the call idempotent.
+    # With the TensorFlow backend (Keras 3.15 here), `model.trainable = True` on a model that is
+    # already trainable never reaches the `trainable` setter that recurses into the inner layers:
+    # Keras' TF attribute tracker (KerasAutoTrackable.__setattr__) skips an assignment of the very
+    # object already stored (`True is True`). A frozen BatchNorm inside would stay frozen; switching
+    # the flag off first makes this call do what it says. notebooks/01 prints the reproduction.
     model.trainable = False
     model.trainable = True
     if last_n is not None:

@@ -14,6 +14,10 @@ relevant item:
 Items the user already interacted with (``exclude``) are removed from the ranking before the
 top-K is taken: the "training items masked" protocol.
 
+:func:`sampled_ranking_metrics` is the shortcut many papers used instead (rank each held-out item
+against 100 sampled negatives), kept here to measure how it flatters a model (Krichene & Rendle,
+KDD 2020).
+
 Taught in notebooks/03_bert_recommender.ipynb.
 """
 
@@ -189,3 +193,71 @@ def auc(scores, truth, exclude=None) -> float:
     if not values:
         raise ValueError("no user has both relevant and non-relevant items: AUC undefined")
     return float(np.mean(values))
+
+
+def sampled_ranking_metrics(scores, truth, n_negatives: int | None = 100, seed: int = 0, exclude=None,
+                            k: int = 10) -> dict[str, float]:
+    """HR@K and NDCG@K of each held-out item ranked against sampled negatives (the "sampled" protocol).
+
+    For every user, ``n_negatives`` items are drawn uniformly without replacement from the items that
+    are neither relevant nor excluded (one draw per user, shared by that user's held-out items).
+    Each held-out item ``i`` is ranked among itself and those negatives; its rank counts the
+    negatives scored above it (a tie goes to the lower item index, as in :func:`topk`).
+    ``HR@K = [rank < K]``, ``NDCG@K = [rank < K] / log2(rank + 2)`` (0-based rank, one relevant
+    item per list). Values are averaged over a user's held-out items, then over users.
+    With ``n_negatives=None`` every non-relevant, non-excluded item is a negative: the same
+    per-item metric under full ranking, for a like-for-like comparison.
+
+    Args:
+        scores: (n_users, n_items) array.
+        truth: (n_users, n_items) sparse/dense matrix of held-out items.
+        n_negatives: negatives per user (``None``: all candidates).
+        seed: seed of the negative sampling.
+        exclude: items never used as negatives (the user's training items); ``None`` = unmasked.
+        k: cut-off, ``1 <= k <= n_negatives + 1``.
+
+    Returns:
+        dict: ``{"hit", "ndcg"}`` averaged over users with a held-out item, ``"users"`` and
+        ``"pairs"`` (held-out items ranked).
+
+    Raises:
+        ValueError: ``n_negatives < 1``, ``k`` out of range, shapes disagree, or no user has a
+            held-out item.
+
+    Taught in notebooks/03_bert_recommender.ipynb.
+    """
+    scores = _check_scores(scores)
+    truth = _as_csr(truth, scores.shape, "truth")
+    exclude = _as_csr(exclude, scores.shape, "exclude")
+    n_items = scores.shape[1]
+    if n_negatives is not None:
+        if not isinstance(n_negatives, (int, np.integer)) or isinstance(n_negatives, bool) or n_negatives < 1:
+            raise ValueError(f"n_negatives must be a positive integer or None, got {n_negatives!r}")
+        check_k(k, int(n_negatives) + 1)
+    else:
+        check_k(k, n_items)
+    rng = np.random.default_rng(seed)
+    discounts = 1.0 / np.log2(np.arange(2, k + 2))
+    hits, ndcgs, pairs = [], [], 0
+    for u in range(scores.shape[0]):
+        pos = truth.indices[truth.indptr[u]:truth.indptr[u + 1]]
+        if len(pos) == 0:
+            continue
+        allowed = np.ones(n_items, dtype=bool)
+        allowed[exclude.indices[exclude.indptr[u]:exclude.indptr[u + 1]]] = False
+        allowed[pos] = False
+        candidates = np.flatnonzero(allowed)
+        if n_negatives is not None and candidates.size > n_negatives:
+            candidates = np.sort(rng.choice(candidates, size=int(n_negatives), replace=False))
+        row = scores[u]
+        neg_scores = row[candidates]
+        s_pos = row[pos][:, None]
+        above = (neg_scores[None, :] > s_pos) | ((neg_scores[None, :] == s_pos) & (candidates[None, :] < pos[:, None]))
+        rank = above.sum(axis=1)
+        inside = rank < k
+        hits.append(inside.mean())
+        ndcgs.append(np.where(inside, discounts[np.minimum(rank, k - 1)], 0.0).mean())
+        pairs += len(pos)
+    if not hits:
+        raise ValueError("no user has a held-out item in truth: nothing to evaluate")
+    return {"hit": float(np.mean(hits)), "ndcg": float(np.mean(ndcgs)), "users": len(hits), "pairs": int(pairs)}

@@ -123,8 +123,11 @@ def plot_projection(
 
 def plot_learning_curve(curve, metric: str, ax=None, title: str | None = None,
                         styles: Mapping[str, str] | None = None, xlabel: str = "share of the target training data",
-                        ylabel: str | None = None):
+                        ylabel: str | None = None, band: bool = False):
     """Mean ``metric`` against the share of target data (log scale), error bars = std over seeds.
+
+    With ``band=True`` the spread over seeds is drawn as a shaded band (mean ± std) around each
+    line instead of error bars, which stays readable when many strategies overlap.
 
     Args:
         curve: output of :func:`translearn_lib.experiments.curves.learning_curve`.
@@ -134,6 +137,8 @@ def plot_learning_curve(curve, metric: str, ax=None, title: str | None = None,
         styles: optional matplotlib format string per strategy, e.g. ``{"target-only": "k--o"}``.
         xlabel: x-axis label.
         ylabel: y-axis label (default: the metric's name).
+        band: shade mean ± std over seeds instead of drawing error bars (the std is 0, and the
+            band invisible, when the curve holds one seed).
 
     Returns:
         matplotlib.axes.Axes: the axes.
@@ -149,8 +154,12 @@ def plot_learning_curve(curve, metric: str, ax=None, title: str | None = None,
     s = summarize_curve(curve, metric)
     styles = dict(styles or {})
     for name, part in s.groupby("strategy", sort=False):
-        ax.errorbar(part["share"] * 100, part["mean"], yerr=part["std"], fmt=styles.get(name, "-o"),
-                    capsize=3, ms=4, label=name)
+        x, mean, std = part["share"] * 100, part["mean"], part["std"].fillna(0.0)
+        if band:
+            (line,) = ax.plot(x, mean, styles.get(name, "-o"), ms=4, label=name)
+            ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.15, linewidth=0)
+        else:
+            ax.errorbar(x, mean, yerr=std, fmt=styles.get(name, "-o"), capsize=3, ms=4, label=name)
     ax.set_xscale("log")
     ticks = sorted(s["share"].unique() * 100)
     ax.set_xticks(ticks)

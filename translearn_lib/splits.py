@@ -1,6 +1,8 @@
 """Train/validation/test splits for implicit-feedback recommendation, all seeded.
 
 - :func:`random_split`: RecBole's default protocol (``RS`` 8:1:1 per user, random order).
+- :func:`temporal_split`: the same 8:1:1 cut per user, in time order (``TO``): each user's oldest
+  80 % train, the newest 10 % test.
 - :func:`leave_one_out`: the last interaction of each user is the test item, the one before it
   validation.
 - :func:`cold_item_split` / :func:`cold_user_split`: a share of items (users) never appears in
@@ -155,6 +157,26 @@ def _split_counts(total: int, ratios: Sequence[float]) -> list[int]:
     return counts
 
 
+def _check_ratios(ratios) -> list[float]:
+    ratios = [float(r) for r in ratios]
+    if len(ratios) != 3 or min(ratios) < 0 or abs(sum(ratios) - 1) > 1e-6 or ratios[0] == 0:
+        raise ValueError(f"ratios must be three non-negative shares summing to 1 with train > 0, got {ratios}")
+    return ratios
+
+
+def _cut_per_user(frame: pd.DataFrame, ratios: Sequence[float]) -> list[pd.DataFrame]:
+    """Cut each user's rows, in their current order, into train/valid/test with RecBole's rounding."""
+    order = frame.groupby("user", sort=False).cumcount().to_numpy()
+    sizes = frame.groupby("user", sort=False)["user"].transform("size").to_numpy()
+    part = np.zeros(len(frame), dtype=np.int8)
+    for size in np.unique(sizes):
+        n_train, n_valid, _ = _split_counts(int(size), ratios)
+        rows = sizes == size
+        part[rows & (order >= n_train)] = 1
+        part[rows & (order >= n_train + n_valid)] = 2
+    return [frame[part == p].sort_values(["user", "item"]).reset_index(drop=True) for p in range(3)]
+
+
 def random_split(ratings: pd.DataFrame, ratios: Sequence[float] = (0.8, 0.1, 0.1),
                  seed: int = config.DEFAULT_SEED) -> Split:
     """RecBole-style random split per user (``eval_args: split RS, order RO, group_by user``).
@@ -174,24 +196,47 @@ def random_split(ratings: pd.DataFrame, ratios: Sequence[float] = (0.8, 0.1, 0.1
     Taught in notebooks/03_bert_recommender.ipynb.
     """
     ratings = _check_ratings(ratings)
-    ratios = [float(r) for r in ratios]
-    if len(ratios) != 3 or min(ratios) < 0 or abs(sum(ratios) - 1) > 1e-6 or ratios[0] == 0:
-        raise ValueError(f"ratios must be three non-negative shares summing to 1 with train > 0, got {ratios}")
+    ratios = _check_ratios(ratios)
     frame, user_ids, item_ids = _index(ratings)
     rng = np.random.default_rng(seed)
     frame = frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
-    # position of each row inside its user's shuffled group, and the group size
-    order = frame.groupby("user", sort=False).cumcount().to_numpy()
-    sizes = frame.groupby("user", sort=False)["user"].transform("size").to_numpy()
-    part = np.zeros(len(frame), dtype=np.int8)
-    for size in np.unique(sizes):
-        n_train, n_valid, _ = _split_counts(int(size), ratios)
-        rows = sizes == size
-        part[rows & (order >= n_train)] = 1
-        part[rows & (order >= n_train + n_valid)] = 2
-    frames = [frame[part == p].sort_values(["user", "item"]).reset_index(drop=True) for p in range(3)]
+    frames = _cut_per_user(frame, ratios)
     return Split.from_frames(*frames, len(user_ids), len(item_ids), user_ids, item_ids,
                              info={"protocol": f"random {ratios} per user", "seed": seed})
+
+
+def temporal_split(ratings: pd.DataFrame, ratios: Sequence[float] = (0.8, 0.1, 0.1),
+                   seed: int = config.DEFAULT_SEED) -> Split:
+    """Per-user temporal split (RecBole ``order TO``): train on each user's past, test on their latest.
+
+    Each user's interactions are sorted by ``timestamp`` (equal timestamps in a random order drawn
+    with ``seed``; MovieLens users often rate many films in the same second) and cut with the same
+    counts as :func:`random_split`, so the two splits differ only in WHICH interactions are held
+    out. Other users' later interactions may still be in train: the cut is per user, not global.
+
+    Args:
+        ratings: frame with ``user_id``, ``item_id`` and ``timestamp``.
+        ratios: three non-negative shares summing to 1.
+        seed: tie-break seed.
+
+    Returns:
+        Split: the indexed split.
+
+    Raises:
+        ValueError: no ``timestamp`` column, or bad ``ratios``.
+
+    Taught in notebooks/03_bert_recommender.ipynb.
+    """
+    ratings = _check_ratings(ratings)
+    if config.TIME_COL not in ratings.columns:
+        raise ValueError(f"temporal_split needs a {config.TIME_COL!r} column; use random_split for data without times")
+    ratios = _check_ratios(ratios)
+    frame, user_ids, item_ids = _index(ratings)
+    frame["_tie"] = np.random.default_rng(seed).random(len(frame))
+    frame = frame.sort_values(["user", config.TIME_COL, "_tie"]).drop(columns="_tie").reset_index(drop=True)
+    frames = _cut_per_user(frame, ratios)
+    return Split.from_frames(*frames, len(user_ids), len(item_ids), user_ids, item_ids,
+                             info={"protocol": f"temporal {ratios} per user", "seed": seed})
 
 
 def leave_one_out(ratings: pd.DataFrame, seed: int = config.DEFAULT_SEED) -> Split:

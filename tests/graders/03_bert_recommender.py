@@ -103,6 +103,43 @@ def judge_q3(seed, data):
     checks.assert_close(data["sparse"], B, "ease(...) with a scipy.sparse X", atol=1e-6, rtol=1e-4)
 
 
+# ------------------------------------------------------------------ q4: the leak in the user tower
+def _q4_spec(seed):
+    rng = np.random.default_rng(seed)
+    n_users, n_items, d = int(rng.integers(6, 10)), int(rng.integers(10, 16)), int(rng.integers(2, 5))
+    H = (rng.random((n_users, n_items)) < 0.35).astype(float)
+    H[0] = 0.0
+    H[0, int(rng.integers(n_items))] = 1.0  # a user whose only item will be the target
+    users, targets = [], []
+    for u in range(n_users):  # training pairs: every target is one of the user's own history items
+        for i in rng.permutation(np.flatnonzero(H[u]))[:3]:
+            users.append(u)
+            targets.append(int(i))
+    order = rng.permutation(len(users))
+    return {"H": H, "Q": rng.normal(size=(n_items, d)), "users": np.array(users)[order],
+            "targets": np.array(targets)[order]}
+
+
+def probe_q4(ns, seed):
+    s = _q4_spec(seed)
+    H = s["H"].copy()
+    out = checks.call(checks.get_function(ns, "history_user_vectors"), H, s["Q"].copy(), s["users"].copy(),
+                      s["targets"].copy())
+    return {"vectors": checks.as_array(out, "history_user_vectors(...)"), "H_unchanged": bool(np.array_equal(H, s["H"]))}
+
+
+def judge_q4(seed, data):
+    s = _q4_spec(seed)
+    H, Q = s["H"], s["Q"]
+    expected = []
+    for u, t in zip(s["users"], s["targets"]):  # reference: loop over the history without the target
+        others = [i for i in np.flatnonzero(H[u]) if i != t]
+        expected.append(Q[others].mean(axis=0) if others else np.zeros(Q.shape[1]))
+    checks.assert_close(data["vectors"], np.array(expected),
+                        "history_user_vectors(H, Q, users, targets) on fresh histories (one user has only the target)")
+    assert data["H_unchanged"], "history_user_vectors must not modify H"
+
+
 QUESTIONS = [
     Question("q1", points=3, title="NDCG@K", probe=probe_q1, judge=judge_q1, wrong={
         "IDCG over all relevant items (no min with k)": (
@@ -183,5 +220,38 @@ QUESTIONS = [
             "    X = sp.csr_matrix(X, dtype=float)\n"
             "    G = (X.T @ X).toarray()\n"
             "    return np.linalg.solve(G + lam * np.eye(len(G)), G)\n"),
+    }),
+    Question("q4", points=2, title="the leak in the user tower", probe=probe_q4, judge=judge_q4, wrong={
+        "the leaky original (target kept in the history)": (
+            "def history_user_vectors(H, Q, users, targets):\n"
+            "    rows = np.asarray(H, dtype=float)[np.asarray(users)]\n"
+            "    return rows @ Q / rows.sum(axis=1, keepdims=True)\n"),
+        "target removed but divided by n": (
+            "def history_user_vectors(H, Q, users, targets):\n"
+            "    rows = np.asarray(H, dtype=float)[np.asarray(users)]\n"
+            "    return (rows @ Q - Q[np.asarray(targets)]) / np.maximum(rows.sum(axis=1, keepdims=True), 1.0)\n"),
+        "no guard for a history of one item": (
+            "def history_user_vectors(H, Q, users, targets):\n"
+            "    rows = np.asarray(H, dtype=float)[np.asarray(users)]\n"
+            "    with np.errstate(divide='ignore', invalid='ignore'):\n"
+            "        return (rows @ Q - Q[np.asarray(targets)]) / (rows.sum(axis=1, keepdims=True) - 1.0)\n"),
+        "H modified in place": (
+            "def history_user_vectors(H, Q, users, targets):\n"
+            "    users, targets = np.asarray(users), np.asarray(targets)\n"
+            "    out = []\n"
+            "    for u, t in zip(users, targets):\n"
+            "        H[u, t] = 0.0\n"
+            "        n = H[u].sum()\n"
+            "        out.append(H[u] @ Q / max(n, 1.0))\n"
+            "        H[u, t] = 0.5\n"
+            "    return np.array(out)\n"),
+        "the user's first item dropped instead of the target": (
+            "def history_user_vectors(H, Q, users, targets):\n"
+            "    H = np.asarray(H, dtype=float)\n"
+            "    out = []\n"
+            "    for u in np.asarray(users):\n"
+            "        items = np.flatnonzero(H[u])[1:]\n"
+            "        out.append(Q[items].mean(axis=0) if len(items) else np.zeros(Q.shape[1]))\n"
+            "    return np.array(out)\n"),
     }),
 ]

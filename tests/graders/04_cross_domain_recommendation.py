@@ -1,6 +1,7 @@
 """Hidden checks for exercises/04_cross_domain_recommendation.ipynb.
 
-q1 the EMCDR ridge mapping, q2 a target-share subsample by user, q3 the zero-shot text scorer.
+q1 the EMCDR ridge mapping, q2 a target-share subsample by user, q3 the zero-shot text scorer,
+q4 debugging a Keras migration that froze the source model's layers instead of the target's.
 Probes run in the learner's kernel on inputs rebuilt from a fresh seed; judges recompute the answer
 in the grader process. See translearn_lib/grading/__init__.py for the format.
 """
@@ -127,6 +128,99 @@ def judge_q3(seed, data):
                         atol=1e-6, rtol=1e-5)
 
 
+# ------------------------------------------------------------------ q4: debug the migration step
+_Q4_FREEZES = [("user_emb",), ("text_projection",)]   # each one exposes every planted mistake
+
+
+def _q4_inputs(seed):
+    rng = np.random.default_rng(seed)
+    n_users, n_src, n_tgt, d_text = int(rng.integers(20, 35)), int(rng.integers(12, 20)), int(rng.integers(8, 15)), 5
+    dim = int(rng.integers(3, 6))
+    source = (rng.random((n_users, n_src)) < 0.3).astype(np.float32)
+    source[np.arange(n_users), rng.integers(n_src, size=n_users)] = 1.0   # everyone has a source history
+    target = (rng.random((n_users, n_tgt)) < 0.3).astype(np.float32)
+    target[0, 0] = 1.0
+    freeze = _Q4_FREEZES[int(rng.integers(len(_Q4_FREEZES)))]
+    return (source, target, rng.normal(size=(n_src, d_text)), rng.normal(size=(n_tgt, d_text)), dim, freeze,
+            int(rng.integers(1000)))
+
+
+def probe_q4(ns, seed):
+    import scipy.sparse as sp
+
+    from translearn_lib.recommenders import TwoTower
+
+    source, target, f_src, f_tgt, dim, freeze, model_seed = _q4_inputs(seed)
+    migrate = checks.get_function(ns, "migrate")
+    src_model = TwoTower(f_src, dim=dim, epochs=1, batch_size=64, seed=model_seed).fit(sp.csr_matrix(source))
+    net = TwoTower(f_tgt, dim=dim, epochs=1, batch_size=64, seed=model_seed)._build(sp.csr_matrix(target), None)
+    net(np.zeros((1, 3), dtype="int32"))
+    out = checks.call(migrate, src_model, net, freeze)
+    net = net if out is None else out
+    layer = lambda model, name: next(lay for lay in model.layers if lay.name == name)
+    facts = {"freeze": list(freeze), "source_trainable": {lay.name: bool(lay.trainable) for lay in src_model.net_.layers}}
+    for name in ("user_emb", "text_projection"):
+        facts[name] = {"target": layer(net, name).get_weights()[0], "source": layer(src_model.net_, name).get_weights()[0],
+                       "trainable": bool(layer(net, name).trainable)}
+    facts["item_emb"] = layer(net, "item_emb").get_weights()[0]
+    return facts
+
+
+def judge_q4(seed, data):
+    source, target, _, _, dim, freeze, _ = _q4_inputs(seed)
+    for name in ("user_emb", "text_projection"):
+        got, want = checks.as_array(data[name]["target"], name), checks.as_array(data[name]["source"], name)
+        if got.shape != want.shape or not np.array_equal(got, want):
+            raise AssertionError(f"the target's {name} must start as an exact copy of the source model's {name}")
+        if data[name]["trainable"] != (name not in freeze):
+            raise AssertionError(f"with freeze={tuple(freeze)}, the TARGET network's {name} must have "
+                                 f"trainable={name not in freeze}, got {data[name]['trainable']}")
+    frozen_src = [n for n, t in data["source_trainable"].items() if not t and n != "bert_features"]
+    if frozen_src:
+        raise AssertionError(f"migrate changed the source model: its {frozen_src} are no longer trainable "
+                             "(freeze the target network's layers, not the source's)")
+    item = checks.as_array(data["item_emb"], "item_emb", shape=(target.shape[1], dim))
+    if np.abs(item).max() > 0:
+        raise AssertionError("the target item ids (item_emb, a new catalogue) must start at zero")
+
+
+_Q4_BUG = '''def migrate(source_model, net, freeze=("user_emb",)):
+    src = {layer.name: layer for layer in source_model.net_.layers}
+    for layer in net.layers:
+        if layer.name in ("user_emb", "text_projection"):
+            layer.set_weights(src[layer.name].get_weights())
+            src[layer.name].trainable = layer.name not in freeze
+        elif layer.name == "item_emb":
+            layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
+    return net'''
+
+_Q4_FREEZE_ALL = '''def migrate(source_model, net, freeze=("user_emb",)):
+    src = {layer.name: layer for layer in source_model.net_.layers}
+    for layer in net.layers:
+        if layer.name in ("user_emb", "text_projection"):
+            layer.set_weights(src[layer.name].get_weights())
+            layer.trainable = False
+        elif layer.name == "item_emb":
+            layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
+    return net'''
+
+_Q4_ITEMS_KEPT = '''def migrate(source_model, net, freeze=("user_emb",)):
+    src = {layer.name: layer for layer in source_model.net_.layers}
+    for layer in net.layers:
+        if layer.name in ("user_emb", "text_projection"):
+            layer.set_weights(src[layer.name].get_weights())
+            layer.trainable = layer.name not in freeze
+    return net'''
+
+_Q4_NO_COPY = '''def migrate(source_model, net, freeze=("user_emb",)):
+    for layer in net.layers:
+        if layer.name in ("user_emb", "text_projection"):
+            layer.trainable = layer.name not in freeze
+        elif layer.name == "item_emb":
+            layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
+    return net'''
+
+
 _Q3_NO_CAND_NORM = '''def zero_shot_scores(history, history_emb, candidate_emb):
     prof = np.asarray(history @ history_emb)
     norm = np.linalg.norm(prof, axis=1, keepdims=True)
@@ -160,5 +254,11 @@ QUESTIONS = [
         "nan for empty history": _Q3_NAN,
         "zeros": "def zero_shot_scores(history, history_emb, candidate_emb):\n"
                  "    return np.zeros((history.shape[0], len(candidate_emb)))",
+    }),
+    Question("q4", points=2, title="debug: freeze the target's layers", probe=probe_q4, judge=judge_q4, wrong={
+        "the bug: source layers frozen": _Q4_BUG,
+        "everything copied frozen": _Q4_FREEZE_ALL,
+        "item ids not zeroed": _Q4_ITEMS_KEPT,
+        "nothing copied": _Q4_NO_COPY,
     }),
 ]

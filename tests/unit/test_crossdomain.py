@@ -283,3 +283,91 @@ def test_package_import_stays_numpy_only_and_migrate_loads_lazily():
     assert T.MigratedTwoTower is MigratedTwoTower
     with pytest.raises(AttributeError, match="no attribute"):
         T.plot_learning_curves  # noqa: B018  (deleted: use translearn_lib.plots.plot_learning_curve)
+
+
+def test_matched_items_finds_twins_by_original_id():
+    src = pd.DataFrame({"user_id": [1, 1, 2], "item_id": [10, 11, 12]})
+    tgt = pd.DataFrame({"user_id": [1, 2, 2, 3], "item_id": [11, 10, 13, 13]})
+    t = T.make_task(src, tgt)
+    # source items 10, 11, 12; target items 10, 11, 13: 12 has no twin
+    assert t.matched_items().tolist() == [0, 1, -1]
+    shop = make_cross_domain_shop(n_users=200, items_per_domain=30, seed=1)
+    assert (T.shop_task(shop, "electronics", "clothing").matched_items() == -1).all()  # no shared products
+
+
+def test_shared_item_ids_merges_twins_and_masks_owned():
+    from translearn_lib.splits import Split
+
+    train = pd.DataFrame({"user": [0, 1, 1, 2], "item": [0, 0, 1, 1]})
+    split = Split.from_frames(train, train.iloc[:0], pd.DataFrame({"user": [0], "item": [1]}), 3, 3)
+    source = sp.csr_matrix(([1.0, 1.0, 1.0], ([0, 0, 2], [0, 1, 1])), shape=(3, 2))
+    m = T.SharedItemIds(np.array([2, -1]), reg_grid=None, **SMALL)     # source item 0 = target item 2
+    owned = m.owned(source, 3).toarray()
+    np.testing.assert_array_equal(owned, [[0, 0, 1], [0, 0, 0], [0, 0, 0]])  # item 1 has no twin: dropped
+    merged = m._training_matrix(source, split).toarray()
+    np.testing.assert_array_equal(merged, [[1, 0, 1], [1, 1, 0], [0, 1, 0]])
+    # same as target-only ALS on the merged matrix
+    m.fit(source, split)
+    P, Q = T.factorize(sp.csr_matrix(merged), SMALL["factors"], m.reg, m.alpha, SMALL["iters"], m.seed)
+    free = T.SharedItemIds(np.array([2, -1]), mask_owned=False, reg_grid=None, **SMALL).fit(source, split)
+    np.testing.assert_allclose(free.user_factors @ free.item_factors.T, P @ Q.T, atol=1e-10)
+    # an owned twin is ranked last for its owner only
+    scores = m.score([0, 1])
+    assert scores[0].argmin() == 2 and scores[0, 2] < scores[0, :2].min()
+    np.testing.assert_allclose(scores[1], free.score([1])[0])
+    with pytest.raises(ValueError, match="matches no source item"):
+        T.SharedItemIds(np.array([-1, -1]))
+    with pytest.raises(ValueError, match="1-D integer"):
+        T.SharedItemIds(np.array([0.5, 1.0]))
+    with pytest.raises(ValueError, match="source has 3 items"):
+        m.owned(sp.csr_matrix((3, 3)), 3)
+    with pytest.raises(ValueError, match=r"\[0, 2\)"):
+        m.owned(source, 2)
+
+
+def test_shared_item_ids_beat_target_only_on_platforms_and_join_the_line_up():
+    shop = make_cross_domain_shop(n_users=600, items_per_domain=60, seed=0)
+    t = T.shop_task(shop, "mobile", "pc", seed=0)
+    sub = T.subsample_target(t.target, 0.1, seed=0, by="user")
+    lineup = T.default_strategies(item_map=t.matched_items(), **SMALL)
+    assert list(lineup)[:3] == ["popularity", "target-only", "shared item ids"]
+    assert "shared item ids" not in T.default_strategies(item_map=np.full(3, -1), **SMALL)
+    ndcg = {n: T.evaluate_strategy(lineup[n].fit(t.source, sub), sub)["ndcg"] for n in ("target-only", "shared item ids")}
+    assert ndcg["shared item ids"] > 1.5 * ndcg["target-only"]  # the same products: the mobile history is PC history
+
+
+def test_learning_curve_over_several_seeds(task):
+    curve = T.learning_curve(task, {"popularity": T.TargetPopularity()}, shares=(0.5,), seeds=(0, 1, 2))
+    assert sorted(curve.seed) == [0, 1, 2]
+    for s in (0, 1, 2):  # each seed is its own cut of the target
+        sub = T.subsample_target(task.target, 0.5, seed=s, by="user")
+        want = T.evaluate_strategy(T.TargetPopularity().fit(task.source, sub), sub)["ndcg"]
+        assert curve.loc[curve.seed == s, "ndcg"].item() == want
+    assert curve.ndcg.nunique() > 1
+
+
+def _toy_movielens():
+    from translearn_lib.datasets.movielens import MovieLens
+
+    items = pd.DataFrame({"item_id": [1, 2, 3, 4, 5], "title": ["A", "B", "C", "D", "E"],
+                          "year": pd.array([1990] * 5, dtype="Int64"),
+                          "genres": [["Comedy"], ["Action", "Comedy"], ["Comedy", "Action"], ["Horror"], []]})
+    ratings = pd.DataFrame({"user_id": np.repeat([1, 2, 3], 5), "item_id": np.tile([1, 2, 3, 4, 5], 3),
+                            "rating": 4, "timestamp": np.arange(15)})
+    return MovieLens(ratings, items, pd.DataFrame({"user_id": [1, 2, 3]}), "toy")
+
+
+def test_movielens_genre_task_leaves_out_mixed_films():
+    ml = _toy_movielens()
+    pure = T.movielens_genre_task(ml, source_genres=("Comedy",))
+    assert list(pure.source_item_ids) == [1] and list(pure.target.item_ids) == [4]
+    assert pure.info["n_left_out_items"] == 3 and pure.info["n_left_out_ratings"] == 9
+    assert not any("Comedy" in t for t in pure.target_texts) and not any("Horror" in t for t in pure.source_texts)
+    first = T.movielens_genre_task(ml, source_genres=("Comedy",), mixed="first")
+    # by first genre: film 3 (Comedy, Action) is source, film 2 (Action, Comedy) and 5 (no genre) target
+    assert list(first.source_item_ids) == [1, 3] and list(first.target.item_ids) == [2, 4, 5]
+    assert first.info["n_left_out_items"] == 0
+    with pytest.raises(ValueError, match="mixed must be"):
+        T.movielens_genre_task(ml, mixed="any")
+    with pytest.raises(ValueError, match="source_genres is empty"):
+        T.movielens_genre_task(ml, source_genres=())

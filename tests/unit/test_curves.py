@@ -79,3 +79,16 @@ def test_plot_learning_curve_draws_one_line_per_strategy():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["target-only", "good", "bad"]
     assert ax.get_xscale() == "log" and ax.get_ylabel() == "accuracy" and ax.get_title() == "toy"
     assert [t.get_text() for t in ax.get_xticklabels()] == ["10 %", "50 %", "100 %"]
+
+
+def test_plot_learning_curve_band_shades_mean_plus_minus_std():
+    curve, _ = _toy_curve()
+    ax = plots.plot_learning_curve(curve, "accuracy", band=True)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["target-only", "good", "bad"]
+    assert len(ax.collections) == 3 and not ax.containers  # one band per strategy, no error bars
+    s = curves.summarize_curve(curve, "accuracy")
+    row = s[s.strategy == "good"]
+    ys = ax.collections[1].get_paths()[0].vertices[:, 1]
+    np.testing.assert_allclose([ys.min(), ys.max()], [(row["mean"] - row["std"]).min(), (row["mean"] + row["std"]).max()])
+    line = ax.get_lines()[1]
+    np.testing.assert_allclose(line.get_ydata(), row["mean"])

@@ -65,6 +65,18 @@ def test_unfreeze_keeps_batchnorm_frozen(source):
         kt.unfreeze(base, last_n=-1)
 
 
+def test_unfreeze_reaches_inner_layers_of_an_already_trainable_model(source):
+    model = kt.copy_model(source)
+    base = kt.get_base(model)
+    assert base.trainable                                     # a fresh copy: already trainable
+    for layer in [base.get_layer("conv1"), *kt.batchnorm_layers(base)]:
+        layer.trainable = False                               # frozen inner layers
+    kt.unfreeze(base, keep_batchnorm_frozen=False)
+    assert base.get_layer("conv1").trainable
+    assert all(layer.trainable for layer in kt.batchnorm_layers(base))
+    assert kt.count_params(model) == model.count_params() - 2 * (4 + 8)   # only moving statistics frozen
+
+
 def test_frozen_batchnorm_ignores_training_flag():
     bn = keras.layers.BatchNormalization(momentum=0.9)
     x = np.random.default_rng(0).normal(5.0, 2.0, size=(64, 3)).astype("float32")

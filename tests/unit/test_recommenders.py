@@ -334,7 +334,6 @@ def test_cache_key_covers_fixed_settings_and_feature_values(tmp_path, monkeypatc
 
 def test_unfitted_models_raise_runtime_error_everywhere():
     from translearn_lib.experiments.comparison import ModelSpec, run_comparison
-    from translearn_lib.recommenders.bert_tower import TopLayerTwoTower
 
     ratings = block_ratings(n_users=40)
     ids = np.arange(60)
@@ -342,8 +341,6 @@ def test_unfitted_models_raise_runtime_error_everywhere():
     specs = {"EASE": ModelSpec("EASE", lambda p, F, s: EASE(**p), [{"lam": 10.0}])}
     with pytest.raises(RuntimeError, match="not fitted"):
         run_comparison(ratings, ids, F, seeds=[1], specs=specs, cache=False, log=None, prefit={"EASE": EASE(lam=10.0)})
-    with pytest.raises(RuntimeError, match="not fitted"):
-        TopLayerTwoTower(None, None, None, TwoTower(F, use_item_ids=False))
     with pytest.raises(RuntimeError, match="not fitted"):
         EASE().recommend([0])
 
@@ -402,6 +399,56 @@ def test_bert_tower_pieces_reproduce_the_frozen_top_layer():
     # a trainable delta moves the weight by lr_scale * delta
     block.delta[1].assign(np.ones(32, "float32"))
     assert not np.allclose(np.asarray(block(r))[mask], np.asarray(full)[mask], atol=1e-4)
+
+
+def test_lora_top_layer_starts_as_the_frozen_layer_and_leaves_the_original_alone():
+    import keras
+
+    from translearn_lib.encoders import _kerashub
+    from translearn_lib.recommenders.bert_tower import cached_top_inputs
+
+    keras.utils.set_random_seed(0)
+    enc = _TinyEncoder()
+    r, mask = cached_top_inputs(enc, ["ab", "hello world"], max_length=12)
+    top = _kerashub.transformer_layers(enc.backbone)[-1]
+    before = [w.copy() for w in enc.backbone.get_weights()]
+    layer, variables = _kerashub.lora_top_layer(enc.backbone, 2)
+    # rank 2 on W1 (16 -> 32) and W2 (32 -> 16): A and B of each
+    assert sorted(tuple(v.shape) for v in variables) == sorted([(16, 2), (2, 32), (32, 2), (2, 16)])
+    np.testing.assert_allclose(np.asarray(_kerashub.feedforward_sub_block(layer, r))[mask],
+                               np.asarray(_kerashub.feedforward_sub_block(top, r))[mask], atol=1e-5)  # B = 0
+    variables[1].assign(np.ones((2, 32), "float32"))  # a non-zero adapter changes the copy only
+    assert not np.allclose(np.asarray(_kerashub.feedforward_sub_block(layer, r))[mask],
+                           np.asarray(_kerashub.feedforward_sub_block(top, r))[mask], atol=1e-4)
+    assert all(np.array_equal(a, b) for a, b in zip(before, enc.backbone.get_weights()))
+    with pytest.raises(ValueError, match="rank"):
+        _kerashub.lora_top_layer(enc.backbone, 0)
+
+
+def test_finetune_experiment_runs_every_arm_from_one_start(tmp_cache):
+    from translearn_lib.recommenders.bert_tower import finetune_experiment
+
+    enc = _TinyEncoder()
+    split = random_split(block_ratings(n_users=40), seed=1)
+    texts = [f"film {i} block {i // 15}" for i in range(split.n_items)]
+    kw = dict(warm_epochs=3, warm_patience=1, max_epochs=2, patience=1, batch_size=256, warm_batch_size=256,
+              lora_rank=2, max_length=12, k=5, seed=3)
+    out = finetune_experiment(enc, texts, split, **kw)
+    assert not out["cached"]
+    for arm in ("frozen", "ffn", "lora"):
+        r = out[arm]
+        assert r["curve"][0] == pytest.approx(out["start"]["valid"])  # every arm starts at the frozen start
+        assert r["valid"] == pytest.approx(max(r["curve"])) and r["epoch"] == int(np.argmax(r["curve"]))
+        assert 1 <= r["epochs_run"] <= 2 and len(r["curve"]) == r["epochs_run"] + 1
+    assert out["frozen"]["trainable_bert_params"] == 0
+    assert out["ffn"]["trainable_bert_params"] == 16 * 32 + 32 + 32 * 16 + 16 + 16 + 16
+    assert out["lora"]["trainable_bert_params"] == 2 * (16 * 2 + 2 * 32)
+    again = finetune_experiment(enc, texts, split, **kw)
+    assert again["cached"] and again["ffn"]["curve"] == out["ffn"]["curve"]
+    with pytest.raises(ValueError, match="unknown arm"):
+        finetune_experiment(enc, texts, split, arms=("frozen", "full"), **kw)
+    with pytest.raises(ValueError, match="positive"):
+        finetune_experiment(enc, texts, split, **{**kw, "max_epochs": 0})
 
 
 def test_base_classes_are_abstract():
@@ -520,6 +567,6 @@ def test_bert_tower_result_key_covers_model_texts_split_and_settings(tmp_cache):
         _result_path(other, texts, split, settings),
         _result_path(Encoder(), texts[::-1], split, settings),
         _result_path(Encoder(), texts, random_split(block_ratings(n_users=40), seed=2), settings),
-        _result_path(Encoder(), texts, split, {**settings, "steps": 41}),
+        _result_path(Encoder(), texts, split, {**settings, "max_epochs": 5}),
     ]
     assert len({base, *variants}) == 5

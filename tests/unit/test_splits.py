@@ -93,3 +93,25 @@ def test_from_frames_checks_ranges():
     frame = pd.DataFrame({"user": [0, 5], "item": [0, 1]})
     with pytest.raises(ValueError, match="user indices"):
         splits.Split.from_frames(frame, frame.head(0), frame.head(0), n_users=3, n_items=2)
+
+
+def test_temporal_split_holds_out_each_users_latest(toy_ratings):
+    rated = toy_ratings.assign(timestamp=np.arange(len(toy_ratings))[::-1])  # later rows are OLDER
+    s = splits.temporal_split(rated, seed=1)
+    r = splits.random_split(rated, seed=1)
+    for part in ("train", "valid", "test"):  # the same counts per user as the random split
+        assert s.frame(part).groupby("user").size().equals(r.frame(part).groupby("user").size())
+    last_train = s.train.groupby("user")["timestamp"].max()
+    assert (s.valid.groupby("user")["timestamp"].min() > last_train).all()
+    assert (s.test.groupby("user")["timestamp"].min() > s.valid.groupby("user")["timestamp"].max()).all()
+    newest = rated.sort_values("timestamp").groupby("user_id").tail(1)
+    assert _pairs(newest) <= _pairs(s.test)
+    with pytest.raises(ValueError, match="timestamp"):
+        splits.temporal_split(toy_ratings.drop(columns=["timestamp"], errors="ignore"))
+
+
+def test_temporal_split_breaks_equal_timestamps_with_the_seed(toy_ratings):
+    same_time = toy_ratings.assign(timestamp=0)
+    a, b = splits.temporal_split(same_time, seed=1), splits.temporal_split(same_time, seed=1)
+    pd.testing.assert_frame_equal(a.test, b.test)
+    assert _pairs(a.test) != _pairs(splits.temporal_split(same_time, seed=2).test)

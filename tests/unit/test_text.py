@@ -57,6 +57,18 @@ def test_nearest_neighbors_and_label_agreement():
     labels = ["x", "x", "y", "y", "z"]
     # items 0..3 find their same-label twin; item 4 ("z") cannot
     assert embeddings.neighbor_label_agreement(emb, labels, k=1) == pytest.approx(4 / 5)
+    np.testing.assert_array_equal(embeddings.neighbor_label_agreement(emb, labels, k=1, per_item=True),
+                                  [1, 1, 1, 1, 0])
+    # genre lists: agreement = at least one shared element; per item with k=2: item 0's neighbours
+    # are 1 and 3 (shares "a" with 1 only), item 4's are 2 and 3 (shares "c" with 3)
+    lists = [["a"], ["a", "b"], ["b"], ["c", "b"], ["c"]]
+    per = embeddings.neighbor_label_agreement(emb, lists, k=2, per_item=True)
+    idx2, _ = embeddings.nearest_neighbors(emb, k=2)
+    expected = [np.mean([bool(set(lists[i]) & set(lists[j])) for j in row]) for i, row in enumerate(idx2)]
+    np.testing.assert_allclose(per, expected)
+    assert per.mean() == pytest.approx(embeddings.neighbor_label_agreement(emb, lists, k=2))
+    with pytest.raises(ValueError, match="labels for"):
+        embeddings.neighbor_label_agreement(emb, labels[:3], k=1)
     with pytest.raises(ValueError):
         embeddings.nearest_neighbors(emb, k=5)
 
@@ -264,6 +276,26 @@ def test_benchmark_encode_reports_cold_and_cached(enc, tmp_cache):
     assert stats["n"] == 2 and stats["items_per_second"] > 0 and stats["peak_memory_mb"] > 100
     assert stats["cached_seconds"] < stats["cold_seconds"]
     assert enc.stats["cache_hit"] is True
+    assert stats["cache_written"] is True and stats["max_abs_diff"] == 0.0
+
+
+def test_benchmark_encode_leaves_an_existing_cache_entry_alone(enc, tmp_cache):
+    texts = SENTENCES[:2]
+    path = enc.cache_path(texts, "mean", 128)
+    # an entry written earlier (by another notebook) whose last bits differ from a fresh computation
+    earlier = enc.encode(texts, cache=False) + np.float32(3e-6)
+    text._cache.save_array(path, earlier)
+    before = path.stat().st_mtime_ns
+    stats = text.benchmark_encode(enc, texts, progress=False)
+    assert stats["cache_written"] is False
+    assert path.stat().st_mtime_ns == before  # not rewritten
+    np.testing.assert_array_equal(np.load(path), earlier)  # same bits as before the benchmark
+    assert stats["max_abs_diff"] == pytest.approx(3e-6, rel=0.5)
+    np.testing.assert_array_equal(enc.encode(texts), earlier)  # what the next notebook reads
+    # an entry that is not float rounding away from the truth is reported, not silently used
+    text._cache.save_array(path, -earlier)
+    with pytest.raises(RuntimeError, match="delete it and rerun"):
+        text.benchmark_encode(enc, texts, progress=False)
 
 
 def test_mean_pairwise_cosine_matches_brute_force():

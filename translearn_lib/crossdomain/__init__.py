@@ -7,7 +7,7 @@
   (:func:`als_solve`, :func:`factorize`).
 - :mod:`~translearn_lib.crossdomain.strategies`: the interface (:class:`CrossDomainStrategy`,
   :func:`evaluate_strategy`) and the ID-based strategies :class:`TargetPopularity`,
-  :class:`TargetOnly`, :class:`JointMF`, :class:`PretrainFinetune`, :class:`EMCDR`.
+  :class:`TargetOnly`, :class:`SharedItemIds`, :class:`JointMF`, :class:`PretrainFinetune`, :class:`EMCDR`.
 - :mod:`~translearn_lib.crossdomain.text_bridge`: a shared text space (:func:`center_by_domain`,
   :func:`text_profile_scores`, :class:`TextZeroShot`, :class:`TextBridge`, :func:`task_embeddings`).
 - :mod:`~translearn_lib.crossdomain.runner`: the line-up (:func:`default_strategies`) and the
@@ -26,6 +26,7 @@ from .strategies import (
     CrossDomainStrategy,
     JointMF,
     PretrainFinetune,
+    SharedItemIds,
     TargetOnly,
     TargetPopularity,
     apply_linear_mapping,
@@ -38,7 +39,7 @@ from .text_bridge import TextBridge, TextZeroShot, center_by_domain, task_embedd
 __all__ = [
     "CrossDomainTask", "make_task", "shop_task", "ML_SOURCE_GENRES", "movielens_genre_task", "subsample_target",
     "tuning_split", "als_solve", "factorize", "init_factors", "matrix_fingerprint", "CrossDomainStrategy",
-    "evaluate_strategy", "TargetPopularity", "TargetOnly", "JointMF", "PretrainFinetune", "EMCDR",
+    "evaluate_strategy", "TargetPopularity", "TargetOnly", "SharedItemIds", "JointMF", "PretrainFinetune", "EMCDR",
     "fit_linear_mapping", "apply_linear_mapping", "center_by_domain", "text_profile", "text_profile_scores",
     "TextZeroShot", "TextBridge", "task_embeddings", "default_strategies", "learning_curve", "MigratedTwoTower",
 ]

@@ -18,7 +18,10 @@ import pandas as pd
 from translearn_lib import config
 from translearn_lib.experiments import curves
 
-from .strategies import EMCDR, JointMF, PretrainFinetune, TargetOnly, TargetPopularity, evaluate_strategy
+import numpy as np
+
+from .strategies import (EMCDR, JointMF, PretrainFinetune, SharedItemIds, TargetOnly, TargetPopularity,
+                         evaluate_strategy)
 from .task import CrossDomainTask, subsample_target
 from .text_bridge import TextBridge, TextZeroShot
 
@@ -26,24 +29,32 @@ from .text_bridge import TextBridge, TextZeroShot
 CURVE_METRICS = ("ndcg", "recall", "hit")
 
 
-def default_strategies(source_emb=None, target_emb=None, seed: int = config.DEFAULT_SEED, **kw) -> dict:
+def default_strategies(source_emb=None, target_emb=None, seed: int = config.DEFAULT_SEED, item_map=None,
+                       **kw) -> dict:
     """The chapter's line-up, name -> unfitted strategy (text strategies only with embeddings).
 
     Args:
         source_emb, target_emb: item text embeddings (see
             :func:`~translearn_lib.crossdomain.text_bridge.task_embeddings`), or None.
         seed: ALS initialisation seed.
+        item_map: the source items' target twins
+            (:meth:`~translearn_lib.crossdomain.task.CrossDomainTask.matched_items`), or None; when
+            it matches at least one item, ``"shared item ids"`` joins the line-up.
         **kw: ALS settings shared by all (``factors``, ``reg``, ``alpha``, ``iters``).
 
     Returns:
-        dict: ``"popularity"``, ``"target-only"``, ``"joint (CMF)"``, ``"pretrain + fine-tune"``,
-        ``"EMCDR mapping"`` and, with embeddings, ``"text zero-shot"`` and ``"text bridge (CTR)"``.
+        dict: ``"popularity"``, ``"target-only"``, (``"shared item ids"``), ``"joint (CMF)"``,
+        ``"pretrain + fine-tune"``, ``"EMCDR mapping"`` and, with embeddings, ``"text zero-shot"``
+        and ``"text bridge (CTR)"``.
 
     Taught in notebooks/04_cross_domain_recommendation.ipynb.
     """
     kw = dict(kw, seed=seed)
-    out = {"popularity": TargetPopularity(**kw), "target-only": TargetOnly(**kw), "joint (CMF)": JointMF(**kw),
-           "pretrain + fine-tune": PretrainFinetune(**kw), "EMCDR mapping": EMCDR(**kw)}
+    out = {"popularity": TargetPopularity(**kw), "target-only": TargetOnly(**kw)}
+    if item_map is not None and (np.asarray(item_map) >= 0).any():
+        out["shared item ids"] = SharedItemIds(item_map, **kw)
+    out.update({"joint (CMF)": JointMF(**kw), "pretrain + fine-tune": PretrainFinetune(**kw),
+                "EMCDR mapping": EMCDR(**kw)})
     if source_emb is not None and target_emb is not None:
         out["text zero-shot"] = TextZeroShot(source_emb, target_emb, **kw)
         out["text bridge (CTR)"] = TextBridge(source_emb, target_emb, **kw)
@@ -52,7 +63,8 @@ def default_strategies(source_emb=None, target_emb=None, seed: int = config.DEFA
 
 def learning_curve(task: CrossDomainTask, strategies: Mapping[str, object],
                    shares: Sequence[float] = (0.05, 0.1, 0.25, 0.5, 1.0), seed: int = config.DEFAULT_SEED,
-                   by: str = "user", k: int = 10, users=None, progress: bool | None = None) -> pd.DataFrame:
+                   by: str = "user", k: int = 10, users=None, progress: bool | None = None,
+                   seeds: Sequence[int] | None = None) -> pd.DataFrame:
     """Fit every strategy on growing shares of the target data and measure it on the test part.
 
     The test interactions are the same for every share, so the points are comparable; pretrained
@@ -63,6 +75,8 @@ def learning_curve(task: CrossDomainTask, strategies: Mapping[str, object],
         strategies: name -> strategy (e.g. :func:`default_strategies`).
         shares: target shares in (0, 1].
         seed: subsampling seed (the strategies keep their own ALS seed).
+        seeds: several subsampling seeds instead of ``seed`` (which part of the target is kept
+            changes; the task and the strategies do not): one row per seed, for bands over seeds.
         by: ``"user"`` or ``"interaction"`` (see :func:`~translearn_lib.crossdomain.task.subsample_target`).
         k: cut-off.
         users: evaluate on these user indices only (default: all users with test interactions).
@@ -82,4 +96,5 @@ def learning_curve(task: CrossDomainTask, strategies: Mapping[str, object],
         res = evaluate_strategy(model.fit(task.source, sub), sub, k=k, users=users)
         return {metric: res[metric] for metric in CURVE_METRICS}
 
-    return curves.learning_curve(strategies, shares, [seed], subsample, fit_evaluate, progress=progress)
+    seeds = [seed] if seeds is None else list(seeds)
+    return curves.learning_curve(strategies, shares, seeds, subsample, fit_evaluate, progress=progress)

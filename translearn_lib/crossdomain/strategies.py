@@ -5,6 +5,8 @@ A strategy implements ``fit(source, target_split)`` and ``score(users)`` over th
 
 - :class:`TargetPopularity`: the most bought target items for everyone (the floor).
 - :class:`TargetOnly`: matrix factorisation on the target alone (the baseline).
+- :class:`SharedItemIds`: where the domains sell the same products, match them by id and factorise
+  the merged interactions (the baseline a practitioner tries first on two platforms of one shop).
 - :class:`JointMF`: CMF-style joint training, user factors shared by both domains.
 - :class:`PretrainFinetune`: factorise the source, then fine-tune on the target with user factors
   pulled towards their pretrained values (an L2-SP penalty instead of a small learning rate).
@@ -168,8 +170,12 @@ class TargetOnly(CrossDomainStrategy):
         super().__init__(**kw)
         self.reg_grid = reg_grid
 
+    def _training_matrix(self, source, target: Split):
+        """The user x target-item matrix ALS factorises (here: the target's training part)."""
+        return target.matrix("train")
+
     def fit(self, source, target: Split):
-        R = target.matrix("train")
+        R = self._training_matrix(source, target)
         grid = list(self.reg_grid or []) if len(target.valid) else []
         best = (-1.0, self.reg, None)
         for reg in grid:
@@ -182,6 +188,84 @@ class TargetOnly(CrossDomainStrategy):
             best = (None, self.reg, self._factorize(R))
         self.user_factors, self.item_factors = best[2]
         return self._finish(target)
+
+
+class SharedItemIds(TargetOnly):
+    """Match items by id across domains and factorise the merged interactions (no transfer model at all).
+
+    When the two domains sell the *same* products (a mobile app and a PC site of one shop) and both
+    keep the shop's product ids, the first thing to try is to treat them as one catalogue: map each
+    source interaction onto the source item's target twin, add it to the target's training data and
+    run the target-only ALS (penalty chosen on validation, as :class:`TargetOnly`) on the union.
+    With ``mask_owned`` a user's source items are ranked last on the target: a product bought on
+    one platform is not bought again on the other. Only possible where ids match: two different
+    categories (electronics and clothing) have no twins, which is where a text bridge is needed.
+
+    Args:
+        item_map: int (n_source_items,), the target index of each source item's twin, ``-1`` if
+            none (:meth:`~translearn_lib.crossdomain.task.CrossDomainTask.matched_items`).
+        mask_owned: rank target items whose source twin the user already has last.
+        reg_grid: penalties to try on validation (``None``: use ``reg``).
+        **kw: ALS settings (see :class:`CrossDomainStrategy`).
+
+    Raises:
+        ValueError: ``item_map`` is not 1-D, matches no item, or points outside the target catalogue
+            (at fit time: its length differs from the number of source items).
+
+    Taught in notebooks/04_cross_domain_recommendation.ipynb.
+    """
+
+    name = "shared item ids"
+
+    def __init__(self, item_map, mask_owned: bool = True, reg_grid: Sequence[float] | None = (3.0, 10.0, 30.0), **kw):
+        super().__init__(reg_grid=reg_grid, **kw)
+        item_map = np.asarray(item_map)
+        if item_map.ndim != 1 or not np.issubdtype(item_map.dtype, np.integer):
+            raise ValueError(f"item_map must be a 1-D integer array (target index or -1 per source item), "
+                             f"got dtype {item_map.dtype} and shape {item_map.shape}")
+        if not (item_map >= 0).any():
+            raise ValueError("item_map matches no source item to a target item: the domains share no item ids, "
+                             "so use a transfer strategy (CMF, EMCDR, text bridge) instead")
+        self.item_map, self.mask_owned = item_map.astype(np.int64), bool(mask_owned)
+
+    def owned(self, source, n_target_items: int) -> sp.csr_matrix:
+        """Source interactions moved onto the target twins: csr (n_users, n_target_items), 1 where owned.
+
+        Args:
+            source: csr (n_users, n_source_items) source interactions.
+            n_target_items: size of the target catalogue.
+
+        Returns:
+            scipy.sparse.csr_matrix: binary, float64.
+
+        Raises:
+            ValueError: ``source`` has another number of items than ``item_map`` or the map points
+                outside ``range(n_target_items)``.
+        """
+        source = sp.csr_matrix(source, dtype=np.float64)
+        if source.shape[1] != len(self.item_map):
+            raise ValueError(f"item_map has {len(self.item_map)} entries but the source has {source.shape[1]} items")
+        if self.item_map.max() >= n_target_items or self.item_map.min() < -1:
+            raise ValueError(f"item_map must hold target indices in [0, {n_target_items}) or -1")
+        hit = np.flatnonzero(self.item_map >= 0)
+        move = sp.csr_matrix((np.ones(len(hit)), (hit, self.item_map[hit])), shape=(len(self.item_map), n_target_items))
+        out = (source @ move).tocsr()
+        out.data[:] = 1.0
+        return out
+
+    def _training_matrix(self, source, target: Split):
+        self._owned = self.owned(source, target.n_items)
+        merged = (target.matrix("train").astype(np.float64) + self._owned).tocsr()
+        merged.data[:] = 1.0  # one interaction, whichever platform it was made on
+        return merged
+
+    def score(self, users=None) -> np.ndarray:
+        scores = super().score(users)
+        if self.mask_owned:
+            users = np.arange(len(self.user_factors)) if users is None else np.asarray(users)
+            owned = self._owned[users].toarray() > 0
+            scores = np.where(owned, scores.min() - 1.0, scores)
+        return scores
 
 
 class JointMF(CrossDomainStrategy):

@@ -191,6 +191,47 @@ def check_layer_split(layer: Any, h, mask, r=None, atol: float = 1e-3) -> None:
         )
 
 
+#: KerasHub names of a transformer layer's feed-forward Dense layers (targets for ``enable_lora``)
+FEEDFORWARD_LORA_TARGETS = ("feedforward_intermediate_dense", "feedforward_output_dense")
+
+
+def lora_top_layer(backbone: Any, rank: int, target_layer_names=FEEDFORWARD_LORA_TARGETS):
+    """The top transformer layer of a LoRA-enabled COPY of ``backbone``, and its adapter weights.
+
+    Calls KerasHub's public ``backbone.enable_lora(rank, target_layer_names)`` on a clone (same
+    config, same weights), which freezes every weight and adds trainable low-rank adapters
+    ``W + A B`` (``B`` starts at 0) to the named Dense layers of every transformer layer (by
+    default the two feed-forward Dense layers; KerasHub's own default is the attention's query and
+    value). Only the top layer is returned: the lower layers' adapters stay at ``B = 0`` (the
+    identity), so their cached outputs stay exact. The original ``backbone`` is not changed.
+
+    Args:
+        backbone: a ``keras_hub.models.BertBackbone``.
+        rank: LoRA rank, a positive integer.
+        target_layer_names: names of the sub-layers that get adapters.
+
+    Returns:
+        tuple: ``(layer, variables)``: the top ``TransformerEncoder`` of the copy and its trainable
+        ``lora_kernel`` variables.
+
+    Raises:
+        ValueError: ``rank`` is not positive.
+        KerasHubInternalsError: ``enable_lora`` added no adapter to the top layer.
+
+    Taught in notebooks/03_bert_recommender.ipynb.
+    """
+    if int(rank) <= 0:
+        raise ValueError(f"rank must be a positive integer, got {rank}")
+    clone = type(backbone).from_config(backbone.get_config())
+    clone.set_weights(backbone.get_weights())
+    clone.enable_lora(int(rank), target_layer_names=list(target_layer_names))
+    top = transformer_layers(clone)[-1]
+    variables = [v for v in top.weights if "lora_kernel" in v.path and v.trainable]
+    if not variables:
+        raise _internals_error(f"enable_lora({rank}) added no trainable lora_kernel weights to {top.name!r}")
+    return top, variables
+
+
 __all__ = ["LAYER_PREFIX", "KerasHubInternalsError", "FeedForwardParts", "kerashub_version", "transformer_layers",
            "check_post_norm", "attention_sub_block", "feedforward_parts", "feedforward_sub_block",
-           "check_layer_split"]
+           "check_layer_split", "FEEDFORWARD_LORA_TARGETS", "lora_top_layer"]

@@ -270,3 +270,71 @@ def markdown_table(results: pd.DataFrame, k: int = 10, digits: int = 3) -> str:
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {r['fit_s_mean']:.1f} |")
     return "\n".join(lines)
 
+
+
+#: the evaluation protocols of :func:`evaluation_study` (key -> label)
+PROTOCOLS = {
+    "full": "full ranking, seen items masked",
+    "full_unmasked": "full ranking, seen items NOT masked",
+    "sampled": "100 sampled negatives, seen items masked",
+    "per_item_full": "per held-out item, all items as negatives, masked",
+}
+
+
+def evaluation_study(ratings: pd.DataFrame, seeds: Sequence[int] = (DEFAULT_SEED,), k: int = 10,
+                     n_negatives: int = 100, bpr_params: dict | None = None, ease_lam: float = 250.0,
+                     splits: Sequence[str] = ("random", "temporal"), models: dict | None = None) -> pd.DataFrame:
+    """How the protocol changes the numbers: Pop, BPR and EASE under four protocols and two splits.
+
+    For each seed and split (``random_split`` or ``temporal_split``), fit the models on train and
+    score test with: full ranking with seen (train + valid) items masked (:func:`translearn_lib.metrics.ranking_metrics`,
+    the protocol of the ML-100K table), the same without the mask, each held-out item against
+    ``n_negatives`` sampled negatives (:func:`translearn_lib.metrics.sampled_ranking_metrics`), and
+    that per-item metric with every item as a negative (like for like with the sampled one).
+
+    Args:
+        ratings: interactions with ``user_id``, ``item_id`` and ``timestamp``.
+        seeds: split, model and sampling seeds.
+        k: cut-off.
+        n_negatives: sampled negatives per user.
+        bpr_params: settings of :class:`translearn_lib.recommenders.BPR` (default :data:`BPR_PARAMS`).
+        ease_lam: EASE's L2 weight (the value the valid part picks on the random split, seed 42).
+        splits: which splits to run.
+        models: optional ``{(seed, split_name, model_name): fitted model}`` to reuse instead of fitting.
+
+    Returns:
+        pandas.DataFrame: one row per (seed, split, model, protocol) with ``hit`` and ``ndcg``.
+
+    Raises:
+        ValueError: an unknown split name.
+
+    Taught in notebooks/03_bert_recommender.ipynb.
+    """
+    from translearn_lib.metrics import ranking_metrics, sampled_ranking_metrics
+    from translearn_lib.splits import random_split, temporal_split
+
+    builders = {"random": random_split, "temporal": temporal_split}
+    unknown = [s for s in splits if s not in builders]
+    if unknown:
+        raise ValueError(f"unknown split(s) {unknown}; choose from {list(builders)}")
+    bpr_params = dict(BPR_PARAMS if bpr_params is None else bpr_params)
+    rows = []
+    for seed in seeds:
+        for split_name in splits:
+            split = builders[split_name](ratings, seed=seed)
+            truth, seen = split.matrix("test"), split.seen("test")
+            users = np.arange(split.n_users)
+            for name, make in (("Pop", lambda: Popularity()), ("BPR", lambda: BPR(seed=seed, **bpr_params)),
+                               ("EASE", lambda: EASE(lam=ease_lam))):
+                model = (models or {}).get((seed, split_name, name)) or make().fit(split)
+                scores = model.score(users)
+                results = {
+                    "full": ranking_metrics(scores, truth, k=k, exclude=seen),
+                    "full_unmasked": ranking_metrics(scores, truth, k=k, exclude=None),
+                    "sampled": sampled_ranking_metrics(scores, truth, n_negatives, seed=seed, exclude=seen, k=k),
+                    "per_item_full": sampled_ranking_metrics(scores, truth, None, seed=seed, exclude=seen, k=k),
+                }
+                for protocol, res in results.items():
+                    rows.append({"seed": int(seed), "split": split_name, "model": name, "protocol": protocol,
+                                 "hit": float(res["hit"]), "ndcg": float(res["ndcg"])})
+    return pd.DataFrame(rows)

@@ -2,24 +2,34 @@
 
 What makes it affordable on two CPU cores:
 
-* everything below the trainable part is a fixed function of the item text, so its output is
-  computed ONCE for the whole catalogue and stored;
-* the trainable part is the top transformer layer's feed-forward block (``W1``, ``W2`` and the
-  final LayerNorm, most of the layer's weights). The layer's self-attention sub-block stays frozen,
-  which is what lets its output be cached; the feed-forward block works token by token, so a step
-  only runs it on the tokens of the items in the batch.
+* everything below the trainable part is a fixed function of the item text, so it is computed
+  ONCE for the whole catalogue and stored (:func:`cached_top_inputs`);
+* the trainable part sits in the top transformer layer only. Two ways of adapting it are compared:
+
+  - ``"ffn"``: the top layer's feed-forward block (``W1``, ``W2`` and the final LayerNorm, 1.18 M
+    weights in MiniLM) is trained, its self-attention stays frozen, so the attention output ``r``
+    is cached and a step runs the block on the real (unpadded) tokens of the catalogue;
+  - ``"lora"``: KerasHub's ``backbone.enable_lora(rank, target_layer_names)`` on a copy of the
+    backbone, with low-rank adapters ``W + A B`` on the same two feed-forward Dense layers (15 k
+    trainable weights at rank 4 instead of 1.18 M); only the top layer's adapters are ever run, so
+    the same cached ``r`` serves. (Adapters on the attention's query/value, KerasHub's default,
+    would need the whole top layer per step: one epoch took 274 s against 101 s for the
+    feed-forward arm in a run here, under load.)
 
 The KerasHub internals this needs (the layer's sub-blocks) are read in
 :mod:`translearn_lib.encoders._kerashub` only.
 
-Experiment (:func:`finetune_experiment`), one split, same seed, same number of steps per arm:
+Experiment (:func:`finetune_experiment`), one split, same seed for every arm:
 
-1. warm start: a text-only two-tower model (user ID embedding; item tower = projection of the
-   mean-pooled BERT output, no item IDs) trained with BPR on frozen features;
-2. continue ``steps`` BPR steps with the feed-forward block FROZEN (control);
-3. continue the same ``steps`` from the same warm start with it TRAINABLE.
+1. **frozen**: a text-only two-tower model (user ID embedding; item tower = projection of the
+   mean-pooled frozen BERT output, no item IDs) trained with BPR epoch by epoch until valid NDCG@k
+   stops improving; its best epoch is the common starting point;
+2. from that point, three arms continue for whole epochs over the training interactions, each until
+   its own valid NDCG@k stops improving (``patience``) or ``max_epochs`` is reached: ``frozen``
+   (the equal-budget control: same optimiser, BERT fixed), ``ffn`` and ``lora``.
 
-Valid NDCG@k of 2 versus 3 answers "does fine-tuning help?" at an equal budget.
+Each arm reports the valid NDCG@k of its best epoch and the TEST NDCG@k of that same epoch (valid
+chooses, test reports once, so picking the best of several epochs does not flatter an arm).
 
 Taught in notebooks/03_bert_recommender.ipynb.
 """
@@ -35,14 +45,15 @@ from translearn_lib import cache as _cache
 from translearn_lib.config import DEFAULT_SEED
 from translearn_lib.encoders import _kerashub
 
-from .base import Recommender, evaluate
-from .neural import TwoTower, triplet_epochs
+from .base import evaluate_scores
+from .neural import triplet_epochs
 
-
-#: settings of the chapter-03 experiment (the notebook's parameters and the benchmark use them)
-DEFAULTS = dict(warm_epochs=20, steps=40, batch_size=128, lr=1e-3, bert_lr_scale=0.05, max_length=24)
+ARMS = ("frozen", "ffn", "lora")
+#: settings of the chapter-03 experiment (the benchmark uses them; the notebook shrinks some)
+DEFAULTS = dict(warm_epochs=40, warm_patience=3, max_epochs=10, patience=3, batch_size=4096, warm_batch_size=2048,
+                lr=1e-3, warm_lr=5e-3, reg=1e-2, bert_lr_scale=0.05, lora_rank=4, max_length=24)
 #: bump when the experiment's CODE changes; inputs and settings are part of every cache key already
-CACHE_VERSION = "v1"
+CACHE_VERSION = "v2"
 
 
 def cached_top_inputs(encoder: Any, texts: Sequence[str], max_length: int = 24, batch_size: int = 128):
@@ -54,7 +65,7 @@ def cached_top_inputs(encoder: Any, texts: Sequence[str], max_length: int = 24, 
     (:func:`translearn_lib.encoders._kerashub.check_layer_split`).
 
     Args:
-        encoder: a :class:`translearn_lib.encoders.text.TextEncoder` (uses ``backbone`` and ``tokenize``).
+        encoder: a :class:`translearn_lib.encoders.text.TextEncoder` (uses ``backbone``, ``tokenize``, ``dim``).
         texts: item texts.
         max_length: truncation in tokens, [CLS] and [SEP] included.
         batch_size: texts per forward pass.
@@ -63,7 +74,7 @@ def cached_top_inputs(encoder: Any, texts: Sequence[str], max_length: int = 24, 
         tuple: ``(r, mask)``: float32 ``(n, length, hidden)`` and bool ``(n, length)``.
 
     Raises:
-        ValueError: the top layer is not a post-norm (BERT) layer.
+        ValueError: the top layer is not a post-norm (BERT) layer, or ``texts`` is empty.
         translearn_lib.encoders._kerashub.KerasHubInternalsError: the installed KerasHub's layer
             internals differ from what the split relies on (the message names the version).
 
@@ -72,6 +83,8 @@ def cached_top_inputs(encoder: Any, texts: Sequence[str], max_length: int = 24, 
     import keras
     from keras import ops
 
+    if len(texts) == 0:
+        raise ValueError("texts is empty: pass one text per item")
     bb = encoder.backbone
     layers = _kerashub.transformer_layers(bb)
     top = _kerashub.check_post_norm(layers[-1])
@@ -79,7 +92,7 @@ def cached_top_inputs(encoder: Any, texts: Sequence[str], max_length: int = 24, 
     tok = encoder.tokenize(list(texts), max_length=max_length)
     lengths = tok["padding_mask"].sum(axis=1)
     order = np.argsort(lengths, kind="stable")  # similar lengths share a batch: less padding to compute
-    out = np.zeros(tok["token_ids"].shape + (encoder.dim,), dtype=np.float32)
+    r_out = np.zeros(tok["token_ids"].shape + (encoder.dim,), dtype=np.float32)
     for s in range(0, len(texts), batch_size):
         idx = order[s : s + batch_size]
         width = int(lengths[idx].max())
@@ -89,8 +102,8 @@ def cached_top_inputs(encoder: Any, texts: Sequence[str], max_length: int = 24, 
         r = _kerashub.attention_sub_block(top, h, m)
         if s == 0:  # self-check: the feed-forward block on r must reproduce the full layer
             _kerashub.check_layer_split(top, h, m, r)
-        out[idx, :width] = ops.convert_to_numpy(r)
-    return out, tok["padding_mask"].astype(bool)
+        r_out[idx, :width] = ops.convert_to_numpy(r)
+    return r_out, tok["padding_mask"].astype(bool)
 
 
 def _ffn_copy(top, hidden: int, lr_scale: float = 1.0):
@@ -132,135 +145,170 @@ def _ffn_copy(top, hidden: int, lr_scale: float = 1.0):
     return layer
 
 
-class TopLayerTwoTower(Recommender):
-    """Two-tower model whose item tower ends in the top BERT layer's feed-forward block.
+def _item_encoder(arm: str, r, mask, backbone, bert_lr_scale: float, lora_rank: int):
+    """``(pooled_fn, bert_layer, n_trainable)``: a function returning the (n_items, hidden) mean-pooled
+    top-layer output of the whole catalogue, the Keras object holding the trainable BERT weights
+    (``None`` for the frozen arm) and how many BERT weights train."""
+    from keras import ops
 
-    ``item(i) = P · mean_t FFN(r_it)`` where ``r_it`` are the cached hidden states of item ``i``'s
-    tokens (:func:`cached_top_inputs`), ``FFN`` the top layer's feed-forward block (trainable or
-    frozen) and ``P`` the projection of a warm-started :class:`TwoTower`; ``user(u)`` = its user ID
-    embedding. ``fit`` continues BPR training for ``steps`` steps.
+    from translearn_lib.encoders.text import masked_mean_pool
 
-    Args:
-        r, mask: output of :func:`cached_top_inputs`, aligned with the split's items.
-        ffn: a copy of the feed-forward block (see :func:`_ffn_copy`).
-        warm: a fitted text-only :class:`TwoTower` (``use_item_ids=False``) to start from.
-        train_bert: fine-tune the feed-forward block (True) or keep it frozen (False, the control).
-        steps, batch_size, lr, seed: training budget and settings.
-
-    Raises:
-        RuntimeError: ``warm`` was not fitted.
-
-    Taught in notebooks/03_bert_recommender.ipynb.
-    """
-
-    name = "TopLayerTwoTower"
-
-    def __init__(self, r, mask, ffn, warm: TwoTower, train_bert: bool = True, steps: int = 40,
-                 batch_size: int = 128, lr: float = 1e-3, seed: int = DEFAULT_SEED) -> None:
-        super().__init__()
-        if getattr(warm, "train_", None) is None or getattr(warm, "net_", None) is None:
-            raise RuntimeError(f"warm {type(warm).__name__} is not fitted yet: call fit(split) first")
-        self.r, self.mask, self.ffn, self.warm = r, mask, ffn, warm
-        self.train_bert, self.steps, self.batch_size = bool(train_bert), int(steps), int(batch_size)
-        self.lr, self.seed = float(lr), int(seed)
-
-    def _build(self):
-        import keras
-        from keras import layers, ops
-
-        from translearn_lib.encoders.text import masked_mean_pool
-
-        r, mask, ffn, warm = self.r, self.mask, self.ffn, self.warm
-        ffn.trainable = self.train_bert
-        n_users, dim = warm.user_factors_.shape
-
-        class Net(keras.Model):
-            def __init__(self):
-                super().__init__()
-                self.user_emb = layers.Embedding(n_users, dim, name="user_emb")
-                self.user_emb.build((None,))
-                self.user_emb.embeddings.assign(warm.net_.user_emb.embeddings)
-                self.ffn = ffn
-                self.proj = layers.Dense(dim, use_bias=False, name="text_projection")
-                self.proj.build((None, r.shape[-1]))
-                self.proj.kernel.assign(warm.net_.proj.kernel)
-                self.r = ops.convert_to_tensor(r)
-                self.mask = ops.convert_to_tensor(mask)
-
-            def item_tower(self, items):
-                h, m = ops.take(self.r, items, axis=0), ops.take(self.mask, items, axis=0)
-                return self.proj(masked_mean_pool(self.ffn(h), m))
-
-            def call(self, x):
-                p = self.user_emb(x[:, 0])
-                n = ops.shape(x)[0]
-                q = self.item_tower(ops.concatenate([x[:, 1], x[:, 2]]))
-                return ops.sum(p * (q[:n] - q[n:]), axis=-1)
-
-        return Net()
-
-    def _fit(self, X, data) -> None:
-        import keras
-        from keras import ops
-
-        keras.utils.set_random_seed(self.seed)
-        self.net_ = self._build()
-        self.net_.compile(optimizer=keras.optimizers.Adam(self.lr), loss=keras.losses.BinaryCrossentropy(from_logits=True))
-        n = self.steps * self.batch_size
-        triples = triplet_epochs(X, int(np.ceil(n / X.nnz)), np.random.default_rng(self.seed))[:n]
-        hist = self.net_.fit(triples, np.ones(len(triples), "float32"), batch_size=self.batch_size,
-                             epochs=1, shuffle=False, verbose=0)
-        self.loss_ = float(hist.history["loss"][-1])
-        self.user_factors_ = ops.convert_to_numpy(self.net_.user_emb.embeddings)
-        items = np.arange(self.r.shape[0])
-        self.item_factors_ = np.concatenate(
-            [ops.convert_to_numpy(self.net_.item_tower(items[s : s + 256])) for s in range(0, items.size, 256)])
-
-    def _score(self, users: np.ndarray) -> np.ndarray:
-        return self.user_factors_[users] @ self.item_factors_.T
+    top = _kerashub.transformer_layers(backbone)[-1]
+    if arm == "frozen":
+        block = _ffn_copy(top, r.shape[-1])
+        pooled = np.concatenate([np.asarray(masked_mean_pool(np.asarray(block(r[s : s + 256])), mask[s : s + 256]))
+                                 for s in range(0, len(r), 256)])
+        const = ops.convert_to_tensor(pooled)
+        return (lambda: const), None, 0
+    tokens = ops.convert_to_tensor(r[mask])                    # real tokens only: no padding computed
+    owner = ops.convert_to_tensor(np.repeat(np.arange(len(mask)), mask.sum(axis=1)).astype("int32"))
+    counts = ops.convert_to_tensor(np.maximum(mask.sum(axis=1), 1).astype("float32")[:, None])
+    n_items = len(mask)
+    if arm == "ffn":
+        block = _ffn_copy(top, r.shape[-1], bert_lr_scale)
+        fn = lambda: ops.segment_sum(block(tokens), owner, num_segments=n_items) / counts  # noqa: E731
+        return fn, block, int(sum(np.prod(w.shape) for w in block.trainable_weights))
+    if arm == "lora":
+        layer, variables = _kerashub.lora_top_layer(backbone, lora_rank)  # backbone.enable_lora on a copy
+        fn = lambda: ops.segment_sum(_kerashub.feedforward_sub_block(layer, tokens), owner,  # noqa: E731
+                                     num_segments=n_items) / counts
+        return fn, variables, int(sum(np.prod(v.shape) for v in variables))
+    raise ValueError(f"unknown arm {arm!r}; choose from {ARMS}")
 
 
-def finetune_experiment(encoder: Any, texts: Sequence[str], split: Any, warm_epochs: int = 20, steps: int = 40,
-                        batch_size: int = 128, lr: float = 1e-3, bert_lr_scale: float = 0.05, k: int = 10,
-                        seed: int = DEFAULT_SEED, max_length: int = 24, cache: bool = True,
-                        memo: dict | None = None) -> dict:
-    """Does fine-tuning the top BERT layer help a text-only two-tower model? (equal-budget A/B).
+def _net(n_users: int, dim: int, pooled_fn, bert_weights, reg: float, init=None):
+    """Text-only two-tower scorer: ``s(u, i) = e_u · (P pooled_i)``, BPR on (u, i, j) triples."""
+    import keras
+    from keras import layers, ops
+
+    class TextTowerNet(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.user_emb = layers.Embedding(n_users, dim, embeddings_initializer="glorot_normal", name="user_emb")
+            self.proj = layers.Dense(dim, use_bias=False, name="text_projection")
+            self.bert = bert_weights  # the trainable BERT part (a layer or a list of LoRA variables), or None
+
+        def item_vectors(self):
+            return self.proj(pooled_fn())
+
+        def call(self, x):
+            q = self.item_vectors()  # the whole catalogue once per step: cheaper than per triple
+            p = self.user_emb(x[:, 0])
+            qi, qj = ops.take(q, x[:, 1], axis=0), ops.take(q, x[:, 2], axis=0)
+            if reg > 0:
+                self.add_loss(reg * ops.mean(ops.sum(p * p + qi * qi + qj * qj, axis=-1)))
+            return ops.sum(p * (qi - qj), axis=-1)
+
+    net = TextTowerNet()
+    net.user_emb.build((None,))
+    net.proj.build((None, int(pooled_fn().shape[-1])))
+    if init is not None:
+        net.user_emb.embeddings.assign(init[0])
+        net.proj.kernel.assign(init[1])
+    return net
+
+
+def _train_until_plateau(net, split, X, epochs: int, patience: int, batch_size: int, lr: float, seed: int, k: int,
+                         verbose: bool = False):
+    """Whole epochs of BPR; after each, valid (and test) NDCG@k. Stops after ``patience`` epochs without
+    a new best valid NDCG. Returns the curve and the best epoch's weights and metrics."""
+    import keras
+    from keras import ops
+
+    net.compile(optimizer=keras.optimizers.Adam(lr), loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    rng = np.random.default_rng(seed)
+
+    def metrics():
+        U = ops.convert_to_numpy(net.user_emb.embeddings)
+        Q = ops.convert_to_numpy(net.item_vectors())
+        score = lambda users: U[users] @ Q.T  # noqa: E731
+        return (evaluate_scores(score, split, k=k, part="valid")["ndcg"],
+                evaluate_scores(score, split, k=k, part="test")["ndcg"])
+
+    log = print if verbose else (lambda *a, **k: None)
+    start_valid, start_test = metrics()
+    curve, best = [float(start_valid)], {"epoch": 0, "valid": float(start_valid), "test": float(start_test),
+                                         "init": [ops.convert_to_numpy(net.user_emb.embeddings),
+                                                  ops.convert_to_numpy(net.proj.kernel)]}
+    since_best = 0
+    for epoch in range(1, epochs + 1):
+        triples = triplet_epochs(X, 1, rng)
+        net.fit(triples, np.ones(len(triples), "float32"), batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
+        valid, test = metrics()
+        log(f"  epoch {epoch}: valid NDCG@{k} {valid:.4f}", flush=True)
+        curve.append(float(valid))
+        if valid > best["valid"]:
+            best = {"epoch": epoch, "valid": float(valid), "test": float(test),
+                    "init": [ops.convert_to_numpy(net.user_emb.embeddings), ops.convert_to_numpy(net.proj.kernel)]}
+            since_best = 0
+        else:
+            since_best += 1
+            if since_best >= patience:
+                break
+    best["curve"] = curve
+    best["epochs_run"] = len(curve) - 1
+    best["converged"] = since_best >= patience  # stopped by the plateau rule, not by the epoch cap
+    return best
+
+
+def finetune_experiment(encoder: Any, texts: Sequence[str], split: Any, arms: Sequence[str] = ARMS,
+                        warm_epochs: int = 40, warm_patience: int = 3, max_epochs: int = 10, patience: int = 3,
+                        batch_size: int = 4096, warm_batch_size: int = 2048, lr: float = 1e-3,
+                        warm_lr: float = 5e-3, reg: float = 1e-2, bert_lr_scale: float = 0.05, lora_rank: int = 4,
+                        max_length: int = 24, k: int = 10, seed: int = DEFAULT_SEED, cache: bool = True,
+                        memo: dict | None = None, verbose: bool = False) -> dict:
+    """Does adapting the top BERT layer help a text-only two-tower model? Arms trained to a plateau.
 
     Args:
         encoder: a :class:`translearn_lib.encoders.text.TextEncoder`.
         texts: item texts aligned with the split's item index.
         split: a :class:`translearn_lib.splits.Split`.
-        warm_epochs: BPR epochs of the frozen-feature warm start.
-        steps: BPR steps after the warm start, the same for both arms.
-        batch_size: triples per step.
-        lr: Adam learning rate after the warm start (both arms).
-        bert_lr_scale: the BERT weights learn at ``bert_lr_scale * lr`` (see ``_ffn_copy``).
-        k: cut-off for NDCG.
-        seed: seed of every random choice.
+        arms: which continuations to run after the frozen start, a subset of ``("frozen", "ffn", "lora")``.
+        warm_epochs, warm_patience: epoch cap and plateau patience of the frozen-feature start.
+        max_epochs, patience: epoch cap and plateau patience of every arm.
+        batch_size: triples per step in the arms (the whole catalogue's item vectors are computed once
+            per step, so a step costs about the same whatever the batch size).
+        warm_batch_size, warm_lr: batch and Adam learning rate of the frozen start.
+        lr: Adam learning rate of the arms (user embeddings, projection; LoRA adapters too).
+        reg: L2 weight on the batch's user and item vectors.
+        bert_lr_scale: the ``ffn`` arm's BERT weights learn at ``bert_lr_scale * lr`` (see ``_ffn_copy``).
+        lora_rank: rank of the LoRA adapters on the top feed-forward block (``backbone.enable_lora``).
         max_length: token truncation.
+        k: cut-off for NDCG.
+        seed: seed of every random choice (all arms see the same triples).
         cache: reuse a stored result for identical inputs (model identity and weights, texts, the
-            split's train and valid parts, settings, ``CACHE_VERSION``) from the course cache
-            (:mod:`translearn_lib.cache`, ``results/bert_tower-<key>.json``); benchmarks/ml100k.py fills it.
+            split's parts, settings, ``CACHE_VERSION``) from the course cache
+            (:mod:`translearn_lib.cache`, ``results/bert_tower-<key>.json``).
         memo: optional dict that keeps :func:`cached_top_inputs` between calls (e.g. across seeds).
+        verbose: print valid NDCG@k after every epoch.
 
     Returns:
-        dict: ``valid_ndcg`` of ``warm``, ``frozen`` and ``finetuned``; ``seconds`` per arm,
-        ``prep_seconds`` (frozen BERT part, once), ``trainable_bert_params``, ``triples_seen``,
-        ``settings`` and ``cached``.
+        dict: ``start`` (the frozen start: ``valid``, ``test``, ``epoch``, ``curve``, ``converged``), and
+        per arm in ``arms``: ``valid`` (best valid NDCG@k), ``test`` (test NDCG@k of that epoch),
+        ``epoch`` (best epoch, 0 = the start), ``epochs_run``, ``converged``, ``curve`` (valid NDCG
+        after each epoch, epoch 0 first), ``seconds``, ``trainable_bert_params``; plus
+        ``prep_seconds``, ``settings`` and ``cached``.
+
+    Raises:
+        ValueError: an unknown arm or a non-positive budget.
 
     Taught in notebooks/03_bert_recommender.ipynb.
     """
-    from translearn_lib.encoders.text import masked_mean_pool
-
-    if steps <= 0 or warm_epochs <= 0:
-        raise ValueError("steps and warm_epochs must be positive")
-    settings = dict(warm_epochs=warm_epochs, steps=steps, batch_size=batch_size, lr=lr, bert_lr_scale=bert_lr_scale,
-                    k=k, seed=seed, max_length=max_length)
+    unknown = [a for a in arms if a not in ARMS]
+    if unknown:
+        raise ValueError(f"unknown arm(s) {unknown}; choose from {ARMS}")
+    if min(warm_epochs, warm_patience, max_epochs, patience, batch_size, warm_batch_size, lora_rank) <= 0:
+        raise ValueError("epochs, patience, batch sizes and lora_rank must be positive")
+    settings = dict(arms=list(arms), warm_epochs=warm_epochs, warm_patience=warm_patience, max_epochs=max_epochs,
+                    patience=patience, batch_size=batch_size, warm_batch_size=warm_batch_size, lr=lr, warm_lr=warm_lr,
+                    reg=reg, bert_lr_scale=bert_lr_scale, lora_rank=lora_rank, max_length=max_length, k=k, seed=seed)
     path = _result_path(encoder, texts, split, settings) if cache else None
     out = _cache.load_json(path) if path is not None else None
     if out is not None:
         out["cached"] = True
         return out
+    import keras
+
     start = time.perf_counter()
     memo_key = _cache.content_key(encoder.identity, max_length, list(texts))
     if memo is not None and memo_key in memo:
@@ -269,23 +317,28 @@ def finetune_experiment(encoder: Any, texts: Sequence[str], split: Any, warm_epo
         r, mask = cached_top_inputs(encoder, texts, max_length=max_length)
         if memo is not None:
             memo[memo_key] = (r, mask)
-    top = _kerashub.transformer_layers(encoder.backbone)[-1]
-    hidden = r.shape[-1]
-    block = _ffn_copy(top, hidden)
-    pooled = np.concatenate([np.asarray(masked_mean_pool(np.asarray(block(r[s : s + 256])), mask[s : s + 256]))
-                             for s in range(0, len(r), 256)])
-    prep = time.perf_counter() - start
-    warm = TwoTower(pooled, use_item_ids=False, epochs=warm_epochs, batch_size=2048, lr=5e-3, reg=1e-2, seed=seed)
-    warm.fit(split)
-    out = {"prep_seconds": prep, "warm_seconds": warm.fit_seconds_,
-           "valid_ndcg": {"warm": evaluate(warm, split, k=k, part="valid")["ndcg"]}, "seconds": {},
-           "trainable_bert_params": int(sum(np.prod(w.shape) for w in block.trainable_weights)),
-           "triples_seen": int(steps * batch_size)}
-    for arm, train_bert in (("frozen", False), ("finetuned", True)):
-        model = TopLayerTwoTower(r, mask, _ffn_copy(top, hidden, bert_lr_scale), warm, train_bert=train_bert, steps=steps,
-                                 batch_size=batch_size, lr=lr, seed=seed).fit(split)
-        out["valid_ndcg"][arm] = evaluate(model, split, k=k, part="valid")["ndcg"]
-        out["seconds"][arm] = model.fit_seconds_
+    X = split.matrix("train")
+    out = {"prep_seconds": time.perf_counter() - start}
+    dim = 64
+    keras.utils.set_random_seed(seed)
+    fn, _, _ = _item_encoder("frozen", r, mask, encoder.backbone, bert_lr_scale, lora_rank)
+    t0 = time.perf_counter()
+    warm = _train_until_plateau(_net(X.shape[0], dim, fn, None, reg), split, X, warm_epochs, warm_patience,
+                                warm_batch_size, warm_lr, seed, k, verbose)
+    warm["seconds"] = time.perf_counter() - t0
+    init = warm.pop("init")
+    out["start"] = warm
+    for arm in arms:
+        if verbose:
+            print(f"arm {arm}:", flush=True)
+        keras.utils.set_random_seed(seed)
+        fn, bert, n_bert = _item_encoder(arm, r, mask, encoder.backbone, bert_lr_scale, lora_rank)
+        t0 = time.perf_counter()
+        res = _train_until_plateau(_net(X.shape[0], dim, fn, bert, reg, init=init), split, X, max_epochs, patience,
+                                   batch_size, lr, seed + 1, k, verbose)
+        res.pop("init")
+        res["seconds"], res["trainable_bert_params"] = time.perf_counter() - t0, n_bert
+        out[arm] = res
     out["settings"], out["cached"] = settings, False
     if path is not None:
         _cache.save_json(path, out)
@@ -294,6 +347,6 @@ def finetune_experiment(encoder: Any, texts: Sequence[str], split: Any, warm_epo
 
 def _result_path(encoder: Any, texts: Sequence[str], split: Any, settings: dict):
     """Cache entry of one experiment: everything that determines its result is in the key."""
-    parts = [split.frame(part)[["user", "item"]].astype(np.int64) for part in ("train", "valid")]
+    parts = [split.frame(part)[["user", "item"]].astype(np.int64) for part in ("train", "valid", "test")]
     key = _cache.content_key(CACHE_VERSION, encoder.identity, settings, list(texts), *parts)
     return _cache.entry("results", "bert_tower", key, ".json")
