@@ -8,7 +8,9 @@
   DeepMusic style) and a NumPy DropoutNet (item-ID dropout, Volkovs et al. 2017);
 * :mod:`.blend` — one list from warm and cold scores (per-user standardisation and a cold boost);
 * :mod:`.users` — user cold start: demographic popularity, an onboarding text profile, implicit-ALS
-  fold-in; every one falls back to popularity for a user with nothing (documented per class).
+  fold-in; every one falls back to popularity for a user with nothing (documented per class);
+* :mod:`.runner` — the chapter-06 line-ups (cold-item table, user cold-start curve) behind the
+  notebook and ``benchmarks/cold_start.py``.
 
 Every ranking uses :func:`translearn_lib.metrics.topk` (ties → lower item index).
 
@@ -19,10 +21,11 @@ from .blend import Blend, standardize_rows
 from .items import (DropoutNet, GenreProfile, MetadataPopularity, RandomScores, TextProfile, TextToFactor,
                     genre_matrix, ridge_map)
 from .protocols import cold_item_holdout, evaluate_items, onboarding_split
+from .runner import KS, item_models, item_table, user_curve
 from .users import ALSFoldIn, DemographicPopularity, popularity_fallback
 
 __all__ = [
     "Blend", "standardize_rows", "DropoutNet", "GenreProfile", "MetadataPopularity", "RandomScores",
     "TextProfile", "TextToFactor", "genre_matrix", "ridge_map", "cold_item_holdout", "evaluate_items",
-    "onboarding_split", "ALSFoldIn", "DemographicPopularity", "popularity_fallback",
+    "onboarding_split", "KS", "item_models", "item_table", "user_curve", "ALSFoldIn", "DemographicPopularity", "popularity_fallback",
 ]
