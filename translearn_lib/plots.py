@@ -252,3 +252,49 @@ def plot_method_summary(summary, ax=None, title: str | None = None, baseline: st
     if title:
         ax.set_title(title)
     return ax
+
+
+def plot_k_curve(runs, metric: str = "ndcg", x: str = "k", by: str = "method", ax=None, title: str | None = None,
+                 xlabel: str = "known interactions of the new user (k)"):
+    """Mean ``metric`` against an integer setting (e.g. a new user's ``k`` known items), band = ± std over seeds.
+
+    Args:
+        runs: long frame (or list of dicts) with columns ``by``, ``x``, ``metric`` and one row per seed.
+        metric: the column to plot.
+        x: the integer x-axis column (linear scale, so ``k = 0`` is drawn).
+        by: one line per value of this column.
+        ax: matplotlib axes (a new figure if ``None``).
+        title: axes title.
+        xlabel: x-axis label.
+
+    Returns:
+        matplotlib.axes.Axes: the axes.
+
+    Raises:
+        ValueError: a column is missing.
+
+    Taught in notebooks/06_cold_start.ipynb.
+    """
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    frame = pd.DataFrame(runs)
+    missing = {x, by, metric} - set(frame.columns)
+    if missing:
+        raise ValueError(f"runs lacks columns {sorted(missing)}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 4))
+    stats = frame.groupby([by, x], sort=False)[metric].agg(["mean", "std"]).reset_index()
+    for name, part in stats.groupby(by, sort=False):
+        part = part.sort_values(x)
+        std = part["std"].fillna(0.0)
+        (line,) = ax.plot(part[x], part["mean"], "-o", ms=4, label=name)
+        ax.fill_between(part[x], part["mean"] - std, part["mean"] + std, color=line.get_color(), alpha=0.15, linewidth=0)
+    ax.set_xticks(sorted(stats[x].unique()))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel({"ndcg": "NDCG@10", "recall": "Recall@10"}.get(metric, metric))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax

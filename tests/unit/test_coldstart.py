@@ -128,3 +128,13 @@ def test_demographics_and_fold_in_with_defined_fallbacks():
     assert np.all(f.fold_in([]) == 0)
     with pytest.raises(ValueError, match="item indices"):
         f.fold_in([7])
+
+
+def test_evaluate_items_targets_override():
+    split = cs.cold_item_holdout(_ratings(), seed=1)
+    m = cs.RandomScores(0).fit(split)
+    a = cs.evaluate_items(m, split, "mixed", k=3, targets="warm")
+    b = cs.evaluate_items(m, split, "mixed", k=3)
+    assert a["n_users"] <= b["n_users"] and 0 <= a["ndcg"] <= 1
+    with pytest.raises(ValueError, match="targets"):
+        cs.evaluate_items(m, split, "mixed", targets="new")

@@ -64,3 +64,13 @@ def test_plot_comparison_draws_mean_bars_and_the_best_id_baseline():
     baseline = [line for line in ax.lines if line.get_label() == "best ID-only baseline"]
     assert len(baseline) == 1 and baseline[0].get_xdata()[0] == pytest.approx(s.loc["EASE", "ndcg_mean"])
     assert ax.get_xlabel().startswith("NDCG@10")
+
+
+def test_plot_k_curve_draws_one_line_per_method_with_mean_values():
+    runs = [{"method": m, "k": k, "ndcg": v + s, "seed": s} for m, v in (("a", 0.1), ("b", 0.2))
+            for k in (0, 1, 3) for s in (0, 1)]
+    ax = plots.plot_k_curve(runs, "ndcg")
+    assert len(ax.get_lines()) == 2
+    np.testing.assert_allclose(ax.get_lines()[1].get_ydata(), [0.7, 0.7, 0.7])
+    with pytest.raises(ValueError, match="lacks"):
+        plots.plot_k_curve(runs, "recall")

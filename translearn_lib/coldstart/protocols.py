@@ -96,7 +96,7 @@ def onboarding_split(ratings: pd.DataFrame, k: int, user_share: float = 0.2, max
 
 
 def evaluate_items(score: Callable[[np.ndarray], np.ndarray] | Any, split: splits.Split, items: str = "cold",
-                   k: int = 10, users=None, batch_size: int = 512) -> dict:
+                   k: int = 10, users=None, targets: str | None = None, batch_size: int = 512) -> dict:
     """Full-ranking Recall/NDCG@k of a scorer on a :func:`cold_item_holdout` split.
 
     ``items="cold"`` ranks only the cold items (warm items are masked) against the cold test
@@ -109,13 +109,14 @@ def evaluate_items(score: Callable[[np.ndarray], np.ndarray] | Any, split: split
         items: ``"cold"``, ``"mixed"`` or ``"warm"``.
         k: cut-off.
         users: evaluate only these users (default: every user with a target).
+        targets: which test interactions are relevant (default: the ones matching ``items``).
         batch_size: users scored at a time.
 
     Returns:
         dict: ``recall``, ``precision``, ``ndcg``, ``hit``, ``mrr`` and ``n_users``.
 
     Raises:
-        ValueError: unknown ``items``, a split without ``info["cold_items"]``, or no user to evaluate.
+        ValueError: unknown ``items`` or ``targets``, a split without ``info["cold_items"]``, or no user to evaluate.
 
     Taught in notebooks/06_cold_start.ipynb.
     """
@@ -123,12 +124,15 @@ def evaluate_items(score: Callable[[np.ndarray], np.ndarray] | Any, split: split
         raise ValueError(f"items must be 'cold', 'mixed' or 'warm', got {items!r}")
     if "cold_items" not in split.info:
         raise ValueError("split has no info['cold_items']: build it with coldstart.cold_item_holdout")
+    targets = targets or {"cold": "cold", "warm": "warm", "mixed": "all"}[items]
+    if targets not in ("cold", "warm", "all"):
+        raise ValueError(f"targets must be 'cold', 'warm' or 'all', got {targets!r}")
     score = score.score if hasattr(score, "score") else score
     is_cold = np.zeros(split.n_items, dtype=bool)
     is_cold[split.info["cold_items"]] = True
     truth = sp.csr_matrix(split.matrix("test"))
-    if items != "mixed":
-        keep = is_cold if items == "cold" else ~is_cold
+    if targets != "all":
+        keep = is_cold if targets == "cold" else ~is_cold
         truth = sp.csr_matrix(truth.multiply(keep[None, :].astype(np.float32)))
         truth.eliminate_zeros()
     seen = sp.csr_matrix(split.matrix("train"))
