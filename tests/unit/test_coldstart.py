@@ -138,3 +138,42 @@ def test_evaluate_items_targets_override():
     assert a["n_users"] <= b["n_users"] and 0 <= a["ndcg"] <= 1
     with pytest.raises(ValueError, match="targets"):
         cs.evaluate_items(m, split, "mixed", targets="new")
+
+
+def test_mapped_fold_in_maps_source_factors_and_pulls_the_fold_in_towards_them():
+    from translearn_lib.crossdomain import factorize
+    from translearn_lib.crossdomain.strategies import apply_linear_mapping, fit_linear_mapping
+
+    on = cs.onboarding_split(_ratings(), 2, user_share=0.3, seed=0)  # 30 users, 9 new with 2 items each
+    new = on.info["cold_users"]
+    rng = np.random.default_rng(1)
+    source = sp.csr_matrix((rng.random((31, 8)) < 0.4).astype(np.float32))  # one spare row
+    rows = np.arange(30)
+    rows[new[0]] = -1  # this new user has no source history
+    kw = dict(factors=2, reg=1.0, iters=3, seed=0, min_target=3)
+    only = cs.MappedFoldIn(source, rows, None, **kw).fit(on)
+    X = on.matrix("train")
+    # by hand: anchors are the 21 users who are not new and have source history and >= 3 target items
+    anchors = np.setdiff1d(np.arange(30), new)
+    assert only.n_anchors_ == len(anchors) == 21
+    Ps, _ = factorize(source, 2, 1.0, 2.0, 3, 0)
+    Pt, Q = factorize(X, 2, 1.0, 2.0, 3, 0)
+    scale = np.sqrt((Ps[anchors] ** 2).sum(axis=1).mean())
+    W = fit_linear_mapping(Ps[anchors] / scale, Pt[anchors], 1.0)
+    mapped = apply_linear_mapping(Ps[new[1:]] / scale, W)
+    np.testing.assert_allclose(only.user_factors_[new[1:]], mapped, atol=1e-8)
+    np.testing.assert_allclose(only.user_factors_[anchors], Pt[anchors], atol=1e-8)  # warm users untouched
+    np.testing.assert_allclose(only.score([new[0]])[0], Q @ Pt[new[0]] if X[new[0]].nnz else cs.popularity_fallback(X))
+    # w = 0 is the plain fold-in; a huge w is the mapped factor
+    plain = cs.MappedFoldIn(source, rows, 0.0, **kw).fit(on)
+    fold = cs.ALSFoldIn(factors=2, reg=1.0, iters=3, seed=0).fit(on)
+    u = int(new[1])
+    np.testing.assert_allclose(plain.user_factors_[u], fold.fold_in(X[u].indices), atol=1e-8)
+    stiff = cs.MappedFoldIn(source, rows, 1e9, **kw).fit(on)
+    np.testing.assert_allclose(stiff.user_factors_[new[1:]], mapped, atol=1e-6)
+    with pytest.raises(ValueError, match="prior_weight"):
+        cs.MappedFoldIn(source, rows, -1.0)
+    with pytest.raises(ValueError, match="source_rows"):
+        cs.MappedFoldIn(source, rows[:5]).fit(on)
+    with pytest.raises(ValueError, match="anchor"):
+        cs.MappedFoldIn(source, rows, min_target=99).fit(on)

@@ -22,10 +22,10 @@ from .items import (DropoutNet, GenreProfile, MetadataPopularity, RandomScores, 
                     genre_matrix, ridge_map)
 from .protocols import cold_item_holdout, evaluate_items, onboarding_split
 from .runner import KS, item_models, item_table, user_curve
-from .users import ALSFoldIn, DemographicPopularity, popularity_fallback
+from .users import ALSFoldIn, DemographicPopularity, MappedFoldIn, popularity_fallback
 
 __all__ = [
     "Blend", "standardize_rows", "DropoutNet", "GenreProfile", "MetadataPopularity", "RandomScores",
     "TextProfile", "TextToFactor", "genre_matrix", "ridge_map", "cold_item_holdout", "evaluate_items",
-    "onboarding_split", "KS", "item_models", "item_table", "user_curve", "ALSFoldIn", "DemographicPopularity", "popularity_fallback",
+    "onboarding_split", "KS", "item_models", "item_table", "user_curve", "ALSFoldIn", "DemographicPopularity", "MappedFoldIn", "popularity_fallback",
 ]

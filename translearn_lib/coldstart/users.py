@@ -166,3 +166,84 @@ class ALSFoldIn(Recommender):
         out = self.user_factors_[users] @ self.item_factors_.T
         out[self._empty[users]] = self._pop
         return out
+
+
+class MappedFoldIn(ALSFoldIn):
+    """New target users helped by another domain: EMCDR mapping, optionally as the fold-in's prior.
+
+    ``fit`` factorises the target training matrix (as :class:`ALSFoldIn`) and the ``source`` matrix
+    separately, then fits a ridge mapping source user factor -> target user factor
+    (:func:`translearn_lib.crossdomain.strategies.fit_linear_mapping`, Man et al. 2017) on *anchor*
+    users: source history, at least ``min_target`` target training items, and not in
+    ``split.info["cold_users"]`` (the new users never teach the mapping). A new user with source
+    history then gets
+
+    * ``prior_weight=None``: the mapped factor ``p0`` alone (the ``k`` target items are ignored);
+    * ``prior_weight=w >= 0``: the fold-in pulled towards it,
+      ``p_u = (Q^T Q + alpha Q_k^T Q_k + (reg + w) I)^{-1} ((1 + alpha) Q_k^T 1 + w p0)``;
+      ``w = 0`` is the plain :meth:`ALSFoldIn.fold_in`.
+
+    A new user with neither source history nor target items gets popularity (the documented fallback).
+
+    Args:
+        source: csr (n_users, n_source_items) source interactions, rows aligned with ``source_rows``.
+        source_rows: for each user index of the split, its row in ``source`` (``-1``: not in the source).
+        prior_weight: ``None`` (mapping only) or the ridge pull ``w >= 0`` towards the mapped factor.
+        min_target: target training items that make a (non-new) user an anchor.
+        mapping_reg: ridge penalty of the mapping (source factors scaled to unit RMS norm).
+        factors, reg, alpha, iters, seed: implicit-ALS settings of both factorisations.
+
+    Raises:
+        ValueError: ``prior_weight < 0``, ``source_rows`` of the wrong length or out of range (in
+        ``fit``), or fewer than two anchor users.
+
+    Taught in notebooks/06_cold_start.ipynb.
+    """
+
+    name = "EMCDR mapping"
+
+    def __init__(self, source: Any, source_rows: Any, prior_weight: float | None = None, min_target: int = 5,
+                 mapping_reg: float = 1.0, factors: int = 32, reg: float = 10.0, alpha: float = 2.0,
+                 iters: int = 8, seed: int = config.DEFAULT_SEED) -> None:
+        super().__init__(factors, reg, alpha, iters, seed)
+        if prior_weight is not None and prior_weight < 0:
+            raise ValueError(f"prior_weight must be None (mapping only) or >= 0, got {prior_weight!r}")
+        self.source, self.source_rows = sp.csr_matrix(source, dtype=np.float32), np.asarray(source_rows, dtype=np.int64)
+        self.prior_weight, self.min_target, self.mapping_reg = prior_weight, min_target, mapping_reg
+        if prior_weight is not None:
+            self.name = f"fold-in, mapped prior (w={prior_weight:g})"
+
+    def _fit(self, X, data) -> None:
+        from translearn_lib.crossdomain.strategies import apply_linear_mapping, fit_linear_mapping
+
+        rows = self.source_rows
+        if rows.shape != (X.shape[0],) or rows.max(initial=-1) >= self.source.shape[0] or rows.min(initial=0) < -1:
+            raise ValueError(f"source_rows must hold one row of source (or -1) per user: {X.shape[0]} entries "
+                             f"in [-1, {self.source.shape[0]})")
+        super()._fit(X, data)
+        Ps, _ = factorize(self.source, self.factors, self.reg, self.alpha, self.iters, self.seed)
+        has_src = rows >= 0
+        has_src[has_src] = np.diff(self.source.indptr)[rows[has_src]] > 0
+        Ps_u = np.where(has_src[:, None], Ps[np.maximum(rows, 0)], 0.0)
+        new = np.zeros(X.shape[0], dtype=bool)
+        new[np.asarray((getattr(data, "info", None) or {}).get("cold_users", []), dtype=np.int64)] = True
+        anchors = has_src & ~new & (np.diff(X.indptr) >= self.min_target)
+        if anchors.sum() < 2:
+            raise ValueError(f"only {int(anchors.sum())} anchor users (source history, >= {self.min_target} target "
+                             "items, not new): lower min_target or use more data")
+        self.n_anchors_ = int(anchors.sum())
+        self.input_scale_ = float(np.sqrt((Ps_u[anchors] ** 2).sum(axis=1).mean())) or 1.0
+        self.mapping_ = fit_linear_mapping(Ps_u[anchors] / self.input_scale_, self.user_factors_[anchors],
+                                           self.mapping_reg)
+        mapped = apply_linear_mapping(Ps_u / self.input_scale_, self.mapping_)
+        Q, w = self.item_factors_, self.prior_weight
+        P = self.user_factors_.copy()
+        for u in np.flatnonzero(new & has_src):
+            if w is None:
+                P[u] = mapped[u]
+            else:
+                Qk = Q[X.indices[X.indptr[u]:X.indptr[u + 1]]]
+                A = Q.T @ Q + self.alpha * Qk.T @ Qk + (self.reg + w) * np.eye(Q.shape[1])
+                P[u] = np.linalg.solve(A, (1 + self.alpha) * Qk.sum(axis=0) + w * mapped[u])
+        self.user_factors_ = P
+        self._empty = self._empty & ~(new & has_src)
