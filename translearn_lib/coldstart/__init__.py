@@ -8,7 +8,9 @@
   DeepMusic style) and a NumPy DropoutNet (item-ID dropout, Volkovs et al. 2017);
 * :mod:`.blend` — one list from warm and cold scores (per-user standardisation and a cold boost);
 * :mod:`.users` — user cold start: demographic popularity, an onboarding text profile, implicit-ALS
-  fold-in; every one falls back to popularity for a user with nothing (documented per class);
+  fold-in, and a mapping of the user's factors from another domain (EMCDR, chapter 04) used alone
+  or as the fold-in's prior (``MappedFoldIn``); every one falls back to popularity for a user with
+  nothing (documented per class);
 * :mod:`.runner` — the chapter-06 line-ups (cold-item table, user cold-start curve) behind the
   notebook and ``benchmarks/cold_start.py``.
 
