@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from translearn_lib import config, metrics, splits
+from translearn_lib import config, splits
+from translearn_lib.recommenders.base import ranking_over_users
 
 
 def cold_item_holdout(ratings: pd.DataFrame, item_share: float = 0.2, warm_share: float = 0.1,
@@ -139,20 +140,16 @@ def evaluate_items(score: Callable[[np.ndarray], np.ndarray] | Any, split: split
     users = np.flatnonzero(np.diff(truth.indptr) > 0) if users is None else np.asarray(users, dtype=np.int64)
     if users.size == 0:
         raise ValueError(f"no user has a '{items}' test interaction to evaluate")
-    totals, n = {}, 0
-    for start in range(0, users.size, batch_size):
-        batch = users[start:start + batch_size]
+
+    def masked(batch):
         s = np.array(score(batch), dtype=np.float32)
         if items == "cold":
             s[:, ~is_cold] = -np.inf
         elif items == "warm":
             s[:, is_cold] = -np.inf
-        result = metrics.ranking_metrics(s, truth[batch], k=k, exclude=seen[batch])
-        n += result["users"]
-        for name in metrics.METRICS:
-            totals[name] = totals.get(name, 0.0) + result[name] * result["users"]
-    if n == 0:
+        return s
+
+    out = ranking_over_users(masked, truth, seen, users, k=k, batch_size=batch_size)
+    if out is None:
         raise ValueError(f"none of the requested users has a '{items}' test interaction")
-    out = {name: value / n for name, value in totals.items()}
-    out["n_users"] = int(n)
     return out

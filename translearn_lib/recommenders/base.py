@@ -258,6 +258,32 @@ def evaluate_scores(score, split: Any, k: int = 10, part: str = "test", users=No
     users = np.flatnonzero(np.diff(truth.indptr) > 0) if users is None else np.asarray(users, dtype=np.int64)
     if users.size == 0:
         raise ValueError(f"the '{part}' part of the split has no interactions to evaluate")
+    out = ranking_over_users(score, truth, seen, users, k=k, batch_size=batch_size)
+    if out is None:
+        raise ValueError(f"none of the requested users has an interaction in the '{part}' part")
+    return out
+
+
+def ranking_over_users(score, truth: sp.csr_matrix, seen: sp.csr_matrix, users: np.ndarray, k: int = 10,
+                       batch_size: int = 512) -> dict | None:
+    """The batched loop behind every full-ranking evaluation: score users in batches, average the metrics.
+
+    Args:
+        score: callable mapping an array of user indices to a ``(len(users), n_items)`` array.
+        truth: csr ``(n_users, n_items)`` relevant items.
+        seen: csr ``(n_users, n_items)`` items to mask before ranking.
+        users: user indices to evaluate (users without a relevant item are skipped).
+        k: cut-off.
+        batch_size: users scored at a time.
+
+    Returns:
+        dict | None: ``recall``, ``precision``, ``ndcg``, ``hit``, ``mrr`` (means over evaluated users)
+        and ``n_users``; ``None`` when no user has a relevant item.
+
+    Taught in notebooks/03_bert_recommender.ipynb.
+    """
+    from translearn_lib import metrics
+
     totals: dict[str, float] = {}
     evaluated = 0
     for start in range(0, users.size, batch_size):
@@ -269,7 +295,7 @@ def evaluate_scores(score, split: Any, k: int = 10, part: str = "test", users=No
         for name in metrics.METRICS:
             totals[name] = totals.get(name, 0.0) + result[name] * result["users"]
     if evaluated == 0:
-        raise ValueError(f"none of the requested users has an interaction in the '{part}' part")
+        return None
     out = {name: value / evaluated for name, value in totals.items()}
     out["n_users"] = int(evaluated)
     return out
