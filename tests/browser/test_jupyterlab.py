@@ -1,0 +1,60 @@
+"""The course as a learner sees it: JupyterLab in Chromium.
+
+Opens the welcome notebook and every course notebook through the JupyterLab UI, and asserts that
+each one renders its title and cells without a front-end error in the browser console.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import ROOT, screenshot
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+# Messages Chromium prints for reasons outside the course (no GPU, no network by design).
+_BENIGN = re.compile(r"favicon|net::ERR_INTERNET_DISCONNECTED|net::ERR_NAME_NOT_RESOLVED|WebGL|GPU")
+
+
+def _title(path: Path) -> str:
+    nb = nbformat.read(path, as_version=4)
+    return nb.cells[0].source.splitlines()[0].lstrip("# ").strip()
+
+
+def open_notebook(page, lab, rel: str, workspace: str):
+    """Open `rel` in a fresh workspace; return the console errors collected while it loaded."""
+    base, token = lab
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    page.goto(f"{base}/lab/workspaces/{workspace}/tree/{rel}?reset&token={token}")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", state="visible")
+    page.wait_for_selector(".jp-NotebookPanel .jp-RenderedMarkdown h1", state="visible")
+    # the kernel is started by the UI when a notebook opens: wait until it reports idle
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'], "
+                           "[data-status='idle']", state="attached", timeout=90_000)
+    return [e for e in errors if not _BENIGN.search(e)]
+
+
+def test_welcome_notebook_renders(page, lab):
+    errors = open_notebook(page, lab, "notebooks/00_welcome.ipynb", "welcome")
+    heading = page.inner_text(".jp-NotebookPanel .jp-RenderedMarkdown h1").replace("¶", "").strip()
+    assert heading == _title(ROOT / "notebooks" / "00_welcome.ipynb")
+    # stored outputs are shown: the environment report and at least one figure
+    assert page.locator(".jp-NotebookPanel .jp-OutputArea-output").count() > 3
+    shot = screenshot(page, "00_welcome")
+    assert shot.stat().st_size > 10_000
+    assert not errors, f"front-end errors while opening 00_welcome: {errors}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_notebook_opens_without_console_errors(page, lab, path):
+    errors = open_notebook(page, lab, f"notebooks/{path.name}", f"nb{path.stem[:2]}")
+    heading = page.inner_text(".jp-NotebookPanel .jp-RenderedMarkdown h1").replace("¶", "").strip()
+    assert heading == _title(path)
+    screenshot(page, path.stem)
+    assert not errors, f"front-end errors while opening {path.name}: {errors}"
