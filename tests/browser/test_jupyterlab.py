@@ -6,7 +6,9 @@ each one renders its title and cells without a front-end error in the browser co
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -40,6 +42,16 @@ def open_notebook(page, lab, rel: str, workspace: str):
     return [e for e in errors if not _BENIGN.search(e)]
 
 
+def _shutdown_kernels(lab):
+    """Each opened notebook starts a kernel; stop them so 13 notebooks do not hold 13 kernels."""
+    base, token = lab
+    with urllib.request.urlopen(f"{base}/api/sessions?token={token}", timeout=10) as r:
+        sessions = json.load(r)
+    for s in sessions:
+        req = urllib.request.Request(f"{base}/api/sessions/{s['id']}?token={token}", method="DELETE")
+        urllib.request.urlopen(req, timeout=10).close()
+
+
 def test_welcome_notebook_renders(page, lab):
     errors = open_notebook(page, lab, "notebooks/00_welcome.ipynb", "welcome")
     heading = page.inner_text(".jp-NotebookPanel .jp-RenderedMarkdown h1").replace("¶", "").strip()
@@ -58,3 +70,9 @@ def test_every_notebook_opens_without_console_errors(page, lab, path):
     assert heading == _title(path)
     screenshot(page, path.stem)
     assert not errors, f"front-end errors while opening {path.name}: {errors}"
+    # a notebook that opens "modified" (e.g. another kernel name) asks the learner to save on close
+    page.wait_for_timeout(1000)
+    assert page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty").count() == 0, \
+        f"{path.name} opens as modified in JupyterLab; re-run scripts/run_notebooks.py on it"
+    _shutdown_kernels(lab)
+, f"front-end errors while opening {path.name}: {errors}"

@@ -82,3 +82,12 @@ def test_readme_figures_match_the_notebooks():
     readme = (ROOT / "README.md").read_text()
     for png in (ROOT / "docs" / "figures").glob("*.png"):
         assert f"docs/figures/{png.name}" in readme, f"README does not show docs/figures/{png.name}"
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_kernelspec_is_the_course_kernel(path):
+    """`make setup` installs the kernel "Python 3 (translearn)"; another display name makes JupyterLab
+    mark the notebook modified as soon as it opens."""
+    spec = nbformat.read(path, as_version=4).metadata.get("kernelspec", {})
+    assert spec.get("name") == "python3" and spec.get("display_name") == "Python 3 (translearn)", \
+        f"{path.name}: kernelspec {spec}; run scripts/run_notebooks.py on it"
