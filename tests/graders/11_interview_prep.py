@@ -86,7 +86,7 @@ def probe_q2(ns, seed):
         raise AssertionError(f"migrate must return a keras.Model, got {type(model).__name__}")
     x = np.random.default_rng(s).normal(size=(6, d)).astype("float32")
     out = np.asarray(model(x))
-    features = np.asarray(keras.Model(source.input, source.layers[-2].output)(x))
+    features = np.asarray(keras.Model(source.inputs[0], source.layers[-2].output)(x))
     head = model.layers[-1]
     via_head = np.asarray(head(features)) if getattr(head, "built", False) else np.full(out.shape, np.nan)
     trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
@@ -352,7 +352,7 @@ QUESTIONS = [
         "body not frozen": (
             "def migrate(source_model):\n    import keras\n"
             "    x = source_model.layers[-2].output\n"
-            "    return keras.Model(source_model.input, keras.layers.Dense(1, activation='sigmoid')(x))\n"),
+            "    return keras.Model(source_model.inputs[0], keras.layers.Dense(1, activation='sigmoid')(x))\n"),
         "source model returned unchanged": "def migrate(source_model):\n    return source_model\n",
     }),
     Question("q3", points=2, title="VGG16 transfer classifier (functional, frozen base, softmax head)", probe=probe_q3,
