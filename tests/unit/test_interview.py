@@ -317,3 +317,16 @@ def test_readme_maps_every_outline_question():
     readme = (ROOT / "README.md").read_text()
     for q in iv.select(outline=True):
         assert q.id in readme, f"README's outline map misses {q.id}"
+
+
+@pytest.mark.parametrize("nn", ["01", "02", "03", "04", "05", "06"])
+def test_solution_check_yourself_comes_from_the_bank(nn):
+    path = next((ROOT / "solutions").glob(f"{nn}_*.ipynb"))
+    nb = nbformat.read(path, as_version=4)
+    i = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.source.startswith("## Check yourself"))
+    assert "<details>" not in nb.cells[i].source
+    assert f'check_yourself("{nn}", exercise=True)' in nb.cells[i + 1].source
+    exercise = iv.chapter_deck(nn, exercise=True).questions
+    chapter = iv.chapter_deck(nn).questions
+    assert exercise and all("exercise" in q.tags for q in exercise)
+    assert not any("exercise" in q.tags for q in chapter), "the chapter's deck leaves the exercise's questions out"

@@ -419,18 +419,24 @@ class MockInterview(Deck):
         super().__init__([pool[i] for i in picked], **kwargs)
 
 
-def chapter_deck(chapter, lang: str = "en", **kwargs) -> Deck:
+def chapter_deck(chapter, lang: str = "en", exercise: bool = False, **kwargs) -> Deck:
     """The deck of one chapter's questions (multiple choice answered by clicking, others by revealing).
+
+    Args:
+        chapter: ``"03"``, ``3`` or ``"ch03"``.
+        lang: ``"en"`` or ``"zh"``.
+        exercise: ``False`` the chapter notebook's questions; ``True`` only those about its graded
+            exercise (tagged ``"exercise"``, shown by the solution notebook).
 
     Taught in notebooks/11_interview_prep.ipynb.
     """
     chapter = check_chapter(chapter)
-    qs = select(chapter=chapter, outline=False)
-    kwargs.setdefault("title", f"Check yourself · 自测 — chapter {chapter}")
+    qs = [q for q in select(chapter=chapter, outline=False) if ("exercise" in q.tags) == bool(exercise)]
+    kwargs.setdefault("title", f"Check yourself · 自测 — {'exercise' if exercise else 'chapter'} {chapter}")
     return Deck(qs, lang=lang, **kwargs)
 
 
-def check_yourself(chapter, lang: str = "en", **kwargs) -> Deck:
+def check_yourself(chapter, lang: str = "en", exercise: bool = False, **kwargs) -> Deck:
     """Show a chapter's questions from the bank: the "Check yourself" section of every notebook.
 
     In JupyterLab this is a widget (click an option, or reveal and mark yourself; switch English /
@@ -439,13 +445,14 @@ def check_yourself(chapter, lang: str = "en", **kwargs) -> Deck:
     Args:
         chapter: ``"03"``, ``3`` or ``"ch03"``.
         lang: ``"en"`` or ``"zh"`` at the start.
+        exercise: ``True`` shows the questions about the chapter's graded exercise instead.
 
     Returns:
         Deck: display it (the last expression of a cell) or call its methods.
 
     Taught in notebooks/11_interview_prep.ipynb.
     """
-    deck = chapter_deck(chapter, lang=lang, **kwargs)
+    deck = chapter_deck(chapter, lang=lang, exercise=exercise, **kwargs)
     if not widgets_available():
         try:
             from IPython import get_ipython
