@@ -54,6 +54,12 @@ def lab(tmp_path_factory):
            "jupyterlab.NeverCheckForUpdate"]
     if hasattr(os, "getuid") and os.getuid() == 0:
         cmd.append("--allow-root")
+    # never autosave: the quiz test runs cells, and the repository's notebooks must stay as committed
+    settings = home / "lab-settings"
+    (settings / "@jupyterlab" / "docmanager-extension").mkdir(parents=True)
+    (settings / "@jupyterlab" / "docmanager-extension" / "plugin.jupyterlab-settings").write_text(
+        '{"autosave": false}')
+    cmd.append(f"--LabApp.user_settings_dir={settings}")
     log = open(home / "lab.log", "w")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

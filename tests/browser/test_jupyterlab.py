@@ -63,6 +63,40 @@ def test_welcome_notebook_renders(page, lab):
     assert not errors, f"front-end errors while opening 00_welcome: {errors}"
 
 
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_quiz_widget_reacts_in_the_browser(page, lab):
+    """Run chapter 11's quiz cell, answer, see the feedback and score, switch to Chinese."""
+    path = ROOT / "notebooks" / "11_interview_prep.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    quiz_cell = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "interview.Quiz(" in c.source)
+    open_notebook(page, lab, f"notebooks/{path.name}", "quiz")
+    page.locator(".jp-NotebookPanel .jp-Cell").first.click()
+    for _ in range(quiz_cell + 1):  # run every cell up to the quiz (setup, bank, parameters), in order
+        page.keyboard.press("Shift+Enter")
+        page.wait_for_timeout(150)
+    quiz = page.locator(".translearn-quiz").first
+    quiz.wait_for(state="visible", timeout=120_000)
+    quiz.scroll_into_view_if_needed()
+    question_en = quiz.locator(".translearn-question").inner_text()
+    assert question_en.strip() and not _CJK.search(question_en), question_en
+    before = quiz.locator(".translearn-feedback").inner_text().strip()
+    quiz.locator(".translearn-option").first.click()
+    page.wait_for_function(
+        "el => el.innerText.trim().length > 0", arg=quiz.locator(".translearn-feedback").element_handle())
+    feedback = quiz.locator(".translearn-feedback").inner_text().strip()
+    assert feedback and feedback != before
+    assert re.search(r"\d+\s*/\s*\d+", quiz.locator(".translearn-score").inner_text()), "no score shown"
+    screenshot(page, "11_quiz_answered")
+    quiz.locator(".translearn-lang button", has_text="中文").click()
+    page.wait_for_function("el => /[\u4e00-\u9fff]/.test(el.innerText)",
+                           arg=quiz.locator(".translearn-question").element_handle())
+    assert _CJK.search(quiz.locator(".translearn-question").inner_text())
+    screenshot(page, "11_quiz_chinese")
+    _shutdown_kernels(lab)
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_notebook_opens_without_console_errors(page, lab, path):
     errors = open_notebook(page, lab, f"notebooks/{path.name}", f"nb{path.stem[:2]}")
@@ -75,4 +109,3 @@ def test_every_notebook_opens_without_console_errors(page, lab, path):
     assert page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty").count() == 0, \
         f"{path.name} opens as modified in JupyterLab; re-run scripts/run_notebooks.py on it"
     _shutdown_kernels(lab)
-, f"front-end errors while opening {path.name}: {errors}"
