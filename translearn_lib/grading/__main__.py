@@ -47,6 +47,15 @@ def main_generate(argv: list[str]) -> int:
     return 1 if args.check and (res.drifted or res.orphans) else 0
 
 
+def _isolation_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--require-isolation", action="store_true",
+                   help="refuse to grade unless the notebook's kernel can be sandboxed (files and network)")
+    p.add_argument("--no-isolation", action="store_true",
+                   help="run the kernel with your own permissions (only for notebooks you trust)")
+    p.add_argument("--hide", type=Path, action="append", default=[], metavar="DIR",
+                   help="a folder the notebook must not see while it runs (repeatable)")
+
+
 def main_grade(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="python -m translearn_lib.grading",
                                 description="Grade an exercise notebook (exit 0 only if every question passes).",
@@ -58,12 +67,14 @@ def main_grade(argv: list[str]) -> int:
     p.add_argument("--total-timeout", type=float, default=900, help="seconds for the whole notebook (default 900)")
     p.add_argument("--seed", type=int, help="seed of the hidden checks' fresh inputs (default: random)")
     p.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
+    _isolation_args(p)
     args = p.parse_args(argv)
     from .grader import GraderSetupError, grade
 
     try:
         report = grade(args.notebook, args.grader, args.solution, timeout=args.timeout,
-                       total_timeout=args.total_timeout, seed=args.seed)
+                       total_timeout=args.total_timeout, seed=args.seed, isolate=not args.no_isolation,
+                       require_isolation=args.require_isolation, hide=tuple(args.hide))
     except GraderSetupError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -153,7 +153,10 @@ class Report:
         if self.refused:
             lines.append("")
             lines.append("Refused by the sandbox:")
-            lines.extend(f"  - {_clip(r, width - 4)}" for r in self.refused)
+            for r in self.refused:
+                wrapped = textwrap.wrap(r, width - 4) or [""]
+                lines.append("  - " + wrapped[0])
+                lines.extend("    " + more for more in wrapped[1:])
         if self.notes:
             lines.append("")
             lines.append("Notes:")
@@ -557,12 +560,12 @@ class GradingSession:
                 self._visible(qid, original)
                 continue
             result = self._execute(cell.source, self.timeout)
-            if result.status == "error":
+            if result.status == "error" and self.isolation.method != "none" and sandbox.REFUSAL.search(result.evalue):
+                self.refused.append(f"cell {index} ({_short(cell.source)}): "
+                                    f"{_clip(result.ename + ': ' + result.evalue, 200)}")
+            elif result.status == "error":
                 self.notes.append(f"cell {index} ({_short(cell.source)}) raised "
                                   f"{_clip(result.ename + ': ' + result.evalue, 160)}")
-                if self.isolation.method != "none" and sandbox.REFUSAL.search(result.evalue):
-                    self.refused.append(f"cell {index} ({_short(cell.source)}): "
-                                        f"{_clip(result.ename + ': ' + result.evalue, 160)}")
             elif result.status == "timeout":
                 self.notes.append(f"cell {index} ({_short(cell.source)}) did not finish within "
                                   f"{self.timeout:g} s and was interrupted")

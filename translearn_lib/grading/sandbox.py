@@ -31,6 +31,7 @@ import pwd
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,7 +92,6 @@ def _nobody() -> tuple[int, int] | None:
     return pw.pw_uid, pw.pw_gid
 
 
-@functools.lru_cache(maxsize=None)
 def detect(force: str | None = None) -> Isolation:
     """The strongest isolation this machine offers (tried once per process).
 
@@ -104,6 +104,11 @@ def detect(force: str | None = None) -> Isolation:
     force = force or os.environ.get(_ENV) or None
     if force not in (None, "bwrap", "user", "none"):
         raise ValueError(f"{_ENV} must be bwrap, user or none, got {force!r}")
+    return _detect(force)
+
+
+@functools.lru_cache(maxsize=None)
+def _detect(force: str | None) -> Isolation:
     if force == "none":
         return Isolation("none", False, False, f"{_ENV}=none")
     why = []
@@ -122,7 +127,7 @@ def detect(force: str | None = None) -> Isolation:
         elif shutil.which("setpriv") is None or ids is None:
             why.append("no setpriv or no user nobody")
         else:
-            err = _runs(_setpriv(ids) + ["true"])
+            err = _runs(_setpriv(ids) + [sys.executable, "-c", "import ipykernel"])  # can it run a kernel?
             if not err:
                 return Isolation("unprivileged user", True, False, "; ".join(why))
             why.append(err)
@@ -218,8 +223,8 @@ class Sandbox:
                 os.chown(connection_file, *_nobody())
             return _setpriv(_nobody()) + list(cmd)
         args = _bwrap_base()
-        for folder in self.hide:
-            args += ["--tmpfs", str(folder)]
+        for folder in self.hide:  # an empty read-only folder in its place: writes there are refused too
+            args += ["--tmpfs", str(folder), "--remount-ro", str(folder)]
         # the cache view links into the real cache (visible read-only even when it lies under /tmp)
         args += ["--bind" if self.cache_writable else "--ro-bind", str(self.cache), str(self.cache)]
         args += ["--bind", str(self.runtime), str(self.runtime),
