@@ -224,7 +224,9 @@ class Sandbox:
             return _setpriv(_nobody()) + list(cmd)
         args = _bwrap_base()
         for folder in self.hide:  # an empty read-only folder in its place: writes there are refused too
-            args += ["--tmpfs", str(folder), "--remount-ro", str(folder)]
+            args += ["--tmpfs", str(folder)]
+            if folder not in self.notebook.parent.parents:  # else the scratch's mount point is made in it
+                args += ["--remount-ro", str(folder)]
         # the cache view links into the real cache (visible read-only even when it lies under /tmp)
         args += ["--bind" if self.cache_writable else "--ro-bind", str(self.cache), str(self.cache)]
         args += ["--bind", str(self.runtime), str(self.runtime),
