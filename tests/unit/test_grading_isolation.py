@@ -9,6 +9,7 @@ answer still scores, and the report names each refusal. One small kernel, a few 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import textwrap
@@ -78,25 +79,33 @@ def _tree_hash(*roots: Path) -> dict[str, str]:
     return out
 
 
-@pytest.mark.skipif(not sandbox.detect().full, reason="no full isolation here: " + sandbox.detect().describe())
-def test_planted_notebook_cannot_touch_files_or_network(tmp_path):
-    assert not HOME_TARGET.exists()
-    attacks = _tamper_cells(tmp_path / "course")
-    course = _course(tmp_path, attacks)
+@contextlib.contextmanager
+def _guarded(course: Path):
+    """Yield the tree hashes before grading; whatever happens, put the teacher's files back after."""
     before = _tree_hash(ROOT, course)
     originals = {p: Path(p).read_bytes() for p in before}
     try:
-        report = grade(course / "exercises" / "99_tamper.ipynb", seed=5, timeout=30)
-        after = _tree_hash(ROOT, course)
-    finally:  # if the sandbox failed, put the teacher's files back before failing
+        yield before
+    finally:  # if the sandbox failed, restore before the test fails
         for p, data in originals.items():
             if Path(p).read_bytes() != data:
                 Path(p).write_bytes(data)
         for p in (ROOT / "tests" / "graders" / "zz_tamper.py", ROOT / "solutions" / "zz_tamper.ipynb", HOME_TARGET):
             p.unlink(missing_ok=True)
+
+
+@pytest.mark.skipif(not sandbox.detect().full, reason="no full isolation here: " + sandbox.detect().describe())
+def test_planted_notebook_cannot_touch_files_or_network(tmp_path):
+    assert not HOME_TARGET.exists()
+    attacks = _tamper_cells(tmp_path / "course")
+    course = _course(tmp_path, attacks)
+    with _guarded(course) as before:
+        report = grade(course / "exercises" / "99_tamper.ipynb", seed=5, timeout=30)
+        after = _tree_hash(ROOT, course)
+        home_written = HOME_TARGET.exists()
     changed = sorted(set(before.items()) ^ set(after.items()))
     assert not changed, f"files changed or appeared during grading: {changed}"
-    assert not HOME_TARGET.exists(), "the notebook wrote into the home folder"
+    assert not home_written, "the notebook wrote into the home folder"
     assert report.isolation.startswith("isolation: bubblewrap"), report.table()
     assert report.total == report.max_total == 1, report.table()          # the honest answer still counts
     assert len(report.refused) == len(attacks), report.table()
@@ -143,3 +152,17 @@ def test_without_isolation_the_report_warns_and_require_isolation_refuses(tmp_pa
     monkeypatch.setenv("TRANSLEARN_SANDBOX", "none")
     assert main([str(nb), "--require-isolation"]) == 2
     assert "isolation required but not available" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not sandbox.detect("user").files, reason="no unprivileged-user fallback here (needs root and setpriv)")
+def test_fallback_user_protects_files_and_says_the_network_is_open(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRANSLEARN_SANDBOX", "user")
+    attacks = _tamper_cells(tmp_path / "course")[:-1]          # the network is not blocked in this mode
+    course = _course(tmp_path, attacks)
+    with _guarded(course) as before:
+        report = grade(course / "exercises" / "99_tamper.ipynb", seed=4, timeout=30)
+        assert _tree_hash(ROOT, course) == before and not HOME_TARGET.exists()
+    assert report.table().startswith("WARNING: PARTLY ISOLATED (unprivileged user)"), report.table()
+    assert len(report.refused) == len(attacks) and report.total == 1, report.table()
+    with pytest.raises(GraderSetupError, match="isolation required"):
+        GradingSession(course / "exercises" / "99_tamper.ipynb", require_isolation=True)
