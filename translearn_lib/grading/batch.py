@@ -16,6 +16,8 @@ Gradebook columns: ``student, exercise, q1 .. qK`` (points; empty where an exerc
 questions), ``total, max_total, status`` (``passed`` all questions, ``partial``, ``failed`` no
 points, ``invalid`` the file is not a readable notebook, ``error`` the grader could not
 finish), ``seconds, isolation``. Rows with status ``error`` are graded again on a rerun.
+
+Used by every notebook in exercises/ (teacher side): ``make grade-class SUBMISSIONS=... OUT=...``.
 """
 
 from __future__ import annotations

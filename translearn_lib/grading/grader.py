@@ -453,9 +453,13 @@ class GradingSession:
         self._tmp = tempfile.mkdtemp(prefix="tlgrade-")
         os.chmod(self._tmp, 0o755)
         roots = [self.grader.path.parents[2]] if len(self.grader.path.parents) > 2 else []
-        box = sandbox.Sandbox(self.isolation, self._tmp, self.path,
-                              hide=(*sandbox.hidden_folders(*roots, _PACKAGE_ROOT), *self._hide),
-                              cache_writable=self._cache_writable)
+        try:
+            box = sandbox.Sandbox(self.isolation, self._tmp, self.path,
+                                  hide=(*sandbox.hidden_folders(*roots, _PACKAGE_ROOT), *self._hide),
+                                  cache_writable=self._cache_writable)
+        except OSError as err:
+            self.fatal = f"could not prepare the kernel's sandbox ({type(err).__name__}: {_clip(err, 200)})"
+            return False
         cfg = Config()
         cfg.KernelManager.transport = _kernel_transport()
         if cfg.KernelManager.transport == "ipc":
@@ -483,7 +487,8 @@ class GradingSession:
         client.on_cell_executed = self._on_executed
         try:
             client.km = client.create_kernel_manager()
-            client.start_new_kernel(stdout=subprocess.DEVNULL, stderr=None if os.environ.get("TRANSLEARN_GRADER_DEBUG") else subprocess.DEVNULL,
+            debug = os.environ.get("TRANSLEARN_GRADER_DEBUG")  # =1: show the kernel's (and bwrap's) stderr
+            client.start_new_kernel(stdout=subprocess.DEVNULL, stderr=None if debug else subprocess.DEVNULL,
                                     env={**os.environ, **box.env()})
             client.start_new_kernel_client()
         except Exception as err:

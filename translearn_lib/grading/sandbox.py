@@ -7,7 +7,9 @@ once per process (:func:`detect`):
     ``bwrap`` with the whole file system bound read-only, fresh ``/tmp``, ``/dev`` and ``/proc``,
     every namespace unshared (no network: only a private loopback; no signals to the grader) and
     the kernel dying with the grader. Writable are only: a private scratch folder mounted where the
-    notebook's folder was (it holds a copy of the notebook; ``..`` still finds the course), the
+    notebook's folder was (it holds a copy of the notebook; ``..`` still finds the course; if that
+    folder holds the library, the environment, the cache or the home folder, the scratch is the
+    working folder instead), the
     kernel's runtime folder (connection file and the unix sockets of the ZMQ ``ipc`` transport,
     which work across network namespaces) and a copy-on-write view of the course cache (a folder
     of symlinks to the read-only entries: new entries land in the scratch, old ones cannot be
@@ -21,6 +23,8 @@ once per process (:func:`detect`):
     ``--require-isolation`` turns it into an error.
 
 ``TRANSLEARN_SANDBOX=bwrap|user|none`` forces a method (used by the tests of the fallbacks).
+
+Used by every notebook in exercises/: ``make grade NB=...`` runs its kernel in this sandbox.
 """
 
 from __future__ import annotations
@@ -184,6 +188,9 @@ class Sandbox:
         self.scratch.mkdir(parents=True, exist_ok=True)
         shutil.copy2(self.notebook, self.scratch / self.notebook.name)
         self.cache = _cache_root().resolve()
+        # the scratch replaces the notebook's folder unless that folder holds what the kernel needs
+        needed = (self.cache, Path.home(), Path(sys.prefix), Path(__file__).resolve().parents[2])
+        self.at_notebook = not any(p.resolve().is_relative_to(self.notebook.parent) for p in needed)
         self._env: dict[str, str] = {"PYTHONDONTWRITEBYTECODE": "1"}
         if isolation.method == "none":
             return
@@ -208,7 +215,7 @@ class Sandbox:
     @property
     def cwd(self) -> Path:
         """The kernel's working folder as the kernel sees it."""
-        return self.notebook.parent if self.isolation.method == "bubblewrap" else self.scratch
+        return self.notebook.parent if self.isolation.method == "bubblewrap" and self.at_notebook else self.scratch
 
     def env(self) -> dict[str, str]:
         """Variables set for the kernel (on top of the grader's environment)."""
@@ -229,9 +236,10 @@ class Sandbox:
                 args += ["--remount-ro", str(folder)]
         # the cache view links into the real cache (visible read-only even when it lies under /tmp)
         args += ["--bind" if self.cache_writable else "--ro-bind", str(self.cache), str(self.cache)]
-        args += ["--bind", str(self.runtime), str(self.runtime),
-                 "--bind", str(self.scratch), str(self.notebook.parent),
-                 "--chdir", str(self.notebook.parent)]
+        args += ["--bind", str(self.runtime), str(self.runtime)]
+        if self.at_notebook:
+            args += ["--bind", str(self.scratch), str(self.notebook.parent)]
+        args += ["--chdir", str(self.cwd)]
         # in its own pid namespace the kernel's parent is bwrap's pid 1: tell ipykernel that is expected
         for key, value in {**self._env, "JPY_PARENT_PID": "1"}.items():
             args += ["--setenv", key, value]
