@@ -18,6 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+import translearn_lib
 from translearn_lib.grading import sandbox
 from translearn_lib.grading.__main__ import main
 from translearn_lib.grading.grader import GraderSetupError, GradingSession, grade
@@ -128,12 +129,15 @@ def test_kernel_sees_no_solutions_or_hidden_checks_and_keeps_the_cache(tmp_path,
              "cache.save_json(config.cache_dir('results') / 'entry-abc.json', {'v': 666})\n"
              "cache.save_json(config.cache_dir('results') / 'new-1.json', {'v': 2})\n"
              "again = cache.load_json(config.cache_dir('results') / 'entry-abc.json')\n"
+             "import translearn_lib\nlib, up = translearn_lib.__file__, sorted(os.listdir('..'))\n"
              "print(json.dumps([seen, old, again]))")
     course = _course(tmp_path, [probe])
     with GradingSession(course / "exercises" / "99_tamper.ipynb", seed=1, timeout=30) as session:
-        out = session._execute("print(json.dumps([seen, old, again]))", 30).outputs
+        out = session._execute("print(json.dumps([seen, old, again, lib, up]))", 30).outputs
         report = session.report()
-    seen, old, again = json.loads(out[0]["text"])
+    seen, old, again, lib, up = json.loads(out[0]["text"])
+    assert lib == translearn_lib.__file__                   # the kernel imports the grader's library copy
+    assert up == ["exercises", "solutions", "tests"]        # the course under /tmp stays visible, read-only
     assert seen == [], "solutions/ or tests/graders/ is visible to the learner's kernel"
     assert old == {"v": 1} and again == {"v": 666}          # the kernel reads the cache and writes its own view
     assert json.loads((cache / "results" / "entry-abc.json").read_text()) == {"v": 1}   # the real one is intact

@@ -456,7 +456,7 @@ class GradingSession:
         try:
             box = sandbox.Sandbox(self.isolation, self._tmp, self.path,
                                   hide=(*sandbox.hidden_folders(*roots, _PACKAGE_ROOT), *self._hide),
-                                  cache_writable=self._cache_writable)
+                                  cache_writable=self._cache_writable, roots=tuple(roots))
         except OSError as err:
             self.fatal = f"could not prepare the kernel's sandbox ({type(err).__name__}: {_clip(err, 200)})"
             return False

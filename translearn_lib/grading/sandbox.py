@@ -175,15 +175,20 @@ class Sandbox:
         notebook: the notebook being graded (its folder becomes the scratch inside bwrap).
         hide: folders the kernel must not see (``solutions/``, ``tests/graders/``, other students).
         cache_writable: bind the real course cache writable (only for the teacher's own solutions).
+        roots: course folders the kernel must see read-only even under ``/tmp`` (which it gets fresh).
     """
 
     def __init__(self, isolation: Isolation, runtime: str | os.PathLike, notebook: str | os.PathLike,
-                 hide: tuple = (), cache_writable: bool = False):
+                 hide: tuple = (), cache_writable: bool = False, roots: tuple = ()):
         self.isolation = isolation
         self.runtime = Path(runtime).resolve()
         self.notebook = Path(notebook).resolve()
         self.hide = [Path(h).resolve() for h in dict.fromkeys(hide) if Path(h).is_dir()]
         self.cache_writable = cache_writable
+        lib = Path(__file__).resolve().parents[2]
+        paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        self.keep = [p for p in dict.fromkeys(Path(x).resolve() for x in (lib, sys.prefix, *paths, *roots))
+                     if p.exists() and p.is_relative_to("/tmp")]
         self.scratch = self.runtime / "scratch"
         self.scratch.mkdir(parents=True, exist_ok=True)
         shutil.copy2(self.notebook, self.scratch / self.notebook.name)
@@ -230,6 +235,8 @@ class Sandbox:
                 os.chown(connection_file, *_nobody())
             return _setpriv(_nobody()) + list(cmd)
         args = _bwrap_base()
+        for path in self.keep:  # the library, environment or course living under /tmp stay visible
+            args += ["--ro-bind", str(path), str(path)]
         for folder in self.hide:  # an empty read-only folder in its place: writes there are refused too
             args += ["--tmpfs", str(folder)]
             if folder not in self.notebook.parent.parents:  # else the scratch's mount point is made in it
