@@ -189,7 +189,7 @@ def write_gradebook(rows: list[dict], out: Path) -> None:
             iso = rep.get("isolation", "")
             w.writerow([r["student"], r["exercise"], *points, rep.get("total", 0), rep.get("max_total", ""),
                         r["status"], f"{r.get('seconds', 0):.1f}",
-                        "full" if iso.startswith("isolation:") else ("none" if not iso else "NOT FULL")])
+                        "full" if iso.startswith("isolation:") else ("-" if not iso else "NOT FULL")])
     os.replace(tmp, out)
 
 
