@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _ENV = "TRANSLEARN_SANDBOX"
+_LIB_ROOT = Path(__file__).resolve().parents[2]  # the folder holding translearn_lib/
 #: errors a cell gets when the sandbox refuses a write or a connection
 REFUSAL = re.compile(r"Read-only file system|Permission denied|Operation not permitted|Network is unreachable|"
                      r"Temporary failure in name resolution|Name or service not known|No address associated|"
@@ -185,16 +186,15 @@ class Sandbox:
         self.notebook = Path(notebook).resolve()
         self.hide = [Path(h).resolve() for h in dict.fromkeys(hide) if Path(h).is_dir()]
         self.cache_writable = cache_writable
-        lib = Path(__file__).resolve().parents[2]
         paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-        self.keep = [p for p in dict.fromkeys(Path(x).resolve() for x in (lib, sys.prefix, *paths, *roots))
+        self.keep = [p for p in dict.fromkeys(Path(x).resolve() for x in (_LIB_ROOT, sys.prefix, *paths, *roots))
                      if p.exists() and p.is_relative_to("/tmp")]
         self.scratch = self.runtime / "scratch"
         self.scratch.mkdir(parents=True, exist_ok=True)
         shutil.copy2(self.notebook, self.scratch / self.notebook.name)
         self.cache = _cache_root().resolve()
         # the scratch replaces the notebook's folder unless that folder holds what the kernel needs
-        needed = (self.cache, Path.home(), Path(sys.prefix), Path(__file__).resolve().parents[2])
+        needed = (self.cache, Path.home(), Path(sys.prefix), _LIB_ROOT)
         self.at_notebook = not any(p.resolve().is_relative_to(self.notebook.parent) for p in needed)
         self._env: dict[str, str] = {"PYTHONDONTWRITEBYTECODE": "1"}
         if isolation.method == "none":
