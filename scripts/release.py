@@ -100,7 +100,8 @@ def find_leaks(bundle: Path, root: Path = ROOT) -> list[str]:
         if path.suffix == ".ipynb":  # marker lines live in cell sources: read them as lines
             import json
 
-            lines = [ln for cell in json.loads(text).get("cells", []) for ln in "".join(cell.get("source", "")).splitlines()]
+            cells = json.loads(text).get("cells", [])
+            lines = [ln for cell in cells for ln in "".join(cell.get("source", "")).splitlines()]
         else:
             lines = text.splitlines()
         leaks += [f"{rel}: solution marker in {ln.strip()[:60]!r}" for ln in lines if MARKER.search(ln)]

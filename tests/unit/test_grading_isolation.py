@@ -124,7 +124,8 @@ def test_kernel_sees_no_solutions_or_hidden_checks_and_keeps_the_cache(tmp_path,
     (cache / "results" / "entry-abc.json").write_text('{"v": 1}')
     monkeypatch.setenv("TRANSLEARN_CACHE", str(cache))
     probe = ("import json, os\nfrom pathlib import Path\nfrom translearn_lib import cache, config\n"
-             f"seen = sorted(os.listdir({str(ROOT / 'solutions')!r})) + sorted(os.listdir({str(ROOT / 'tests' / 'graders')!r}))\n"
+             f"seen = sorted(os.listdir({str(ROOT / 'solutions')!r}))\n"
+             f"seen += sorted(os.listdir({str(ROOT / 'tests' / 'graders')!r}))\n"
              "old = cache.load_json(config.cache_dir('results') / 'entry-abc.json')\n"
              "cache.save_json(config.cache_dir('results') / 'entry-abc.json', {'v': 666})\n"
              "cache.save_json(config.cache_dir('results') / 'new-1.json', {'v': 2})\n"
@@ -158,7 +159,8 @@ def test_without_isolation_the_report_warns_and_require_isolation_refuses(tmp_pa
     assert "isolation required but not available" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(not sandbox.detect("user").files, reason="no unprivileged-user fallback here (needs root and setpriv)")
+@pytest.mark.skipif(not sandbox.detect("user").files,
+                    reason="no unprivileged-user fallback here (needs root and setpriv)")
 def test_fallback_user_protects_files_and_says_the_network_is_open(tmp_path, monkeypatch):
     monkeypatch.setenv("TRANSLEARN_SANDBOX", "user")
     attacks = _tamper_cells(tmp_path / "course")[:-1]          # the network is not blocked in this mode

@@ -8,9 +8,11 @@
 ``--jobs N`` worker processes grade N notebooks at once, each in its own sandboxed kernel (see
 :mod:`.sandbox`; the whole submissions folder is hidden from it). A notebook that crashes, hangs or
 kills its kernel costs only its own row (cell timeouts and the per-notebook time limit bound it),
-and a grader worker that dies is replaced: the batch goes on. Every finished grading is saved at once under ``<feedback>/.results/`` with the
-notebook's SHA-256; a rerun (after a crash or Ctrl-C, or with more submissions) grades only what is
-new or changed and rebuilds the gradebook and reports from all saved results.
+and a grader worker that dies is replaced: the batch goes on. Every finished grading is saved at
+once under ``<feedback>/.results/`` with the notebook's SHA-256; a rerun (after a crash or Ctrl-C,
+or with more submissions) grades only what is new or changed and rebuilds the gradebook and reports
+from all saved results. Workers are started with ``spawn``: call :func:`grade_class` from a script
+with an ``if __name__ == "__main__":`` guard, a notebook, or the command line.
 
 Gradebook columns: ``student, exercise, q1 .. qK`` (points; empty where an exercise has fewer
 questions), ``total, max_total, status`` (``passed`` all questions, ``partial``, ``failed`` no
