@@ -82,15 +82,15 @@ def test_class_gradebook_feedback_and_resume(klass, tmp_path):
 
 def test_class_cli_html_and_errors(klass, tmp_path, capsys):
     course, subs = klass
-    for p in ("bob", "dave"):
+    for p in ("alice", "bob", "dave"):  # only the file that is not a notebook: no kernel to start
         (subs / p / "99_tamper.ipynb").unlink()
-    (subs / "carol.ipynb").unlink()
     out = tmp_path / "g" / "book.csv"
     assert main(["class", str(subs), "--out", str(out), "--root", str(course), "--format", "html",
                  "--exercise", "99_tamper", "--timeout", "30"]) == 0
-    assert "1 notebooks: 1 passed" in capsys.readouterr().out
-    html = (tmp_path / "g" / "book_feedback" / "alice.html").read_text()
-    assert "<td class='passed'>passed</td>" in html and "<h1>Feedback for alice</h1>" in html
+    assert "1 notebooks: 1 invalid" in capsys.readouterr().out
+    html = (tmp_path / "g" / "book_feedback" / "carol.html").read_text()
+    assert "<h1>Feedback for carol</h1>" in html and "<td class='FAILED'>FAILED</td>" in html
+    assert "not a valid notebook" in html and "<h2>99_tamper: 0/1 points (invalid)</h2>" in html
     assert main(["class", str(tmp_path / "nowhere"), "--out", str(out)]) == 2
     assert "no submissions folder" in capsys.readouterr().err
     with pytest.raises(ValueError, match="jobs must be"):
