@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import functools
 import os
-import pwd
 import re
 import shutil
 import subprocess
@@ -90,6 +89,10 @@ def _runs(cmd: list[str]) -> str:
 
 
 def _nobody() -> tuple[int, int] | None:
+    try:
+        import pwd  # POSIX only
+    except ImportError:
+        return None
     try:
         pw = pwd.getpwnam("nobody")
     except KeyError:
