@@ -7,11 +7,14 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.translearn-installed
 PORT   ?= 8888
 NB     ?= exercises/01_transfer_basics.ipynb
+SUBMISSIONS ?= submissions
+OUT    ?= grades.csv
+JOBS   ?= 2
 # quiet TensorFlow's C++ start-up lines; tests never touch the network
 export TF_CPP_MIN_LOG_LEVEL := 2
 TEST_ENV := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TRANSLEARN_OFFLINE=1 PYTHONHASHSEED=0
 
-.PHONY: setup lab test unit-test notebook-test browser-test course figures exercises grade bench clean-venv
+.PHONY: setup lab test unit-test notebook-test browser-test course figures exercises grade grade-class release bench clean-venv
 
 setup: $(STAMP)
 
@@ -66,10 +69,19 @@ exercises: setup
 grade: setup
 	$(TEST_ENV) $(PY) -m translearn_lib.grading $(NB)
 
+# Grade a class: make grade-class SUBMISSIONS=path/to/class OUT=grades.csv JOBS=2 (rerun to resume)
+grade-class: setup
+	$(TEST_ENV) $(PY) -m translearn_lib.grading class $(SUBMISSIONS) --out $(OUT) --jobs $(JOBS)
+
+# dist/student (no solutions, no hidden checks) and dist/autograder, plus .tar.gz/.zip archives
+release: setup
+	$(PY) scripts/release.py --out dist
+
 bench: setup
 	$(TEST_ENV) $(PY) benchmarks/text_encoder.py
 	$(TEST_ENV) $(PY) benchmarks/ml100k.py
 	$(TEST_ENV) $(PY) benchmarks/cross_domain.py
+	$(TEST_ENV) $(PY) benchmarks/grading.py
 
 clean-venv:
 	rm -rf $(VENV)

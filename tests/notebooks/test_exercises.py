@@ -5,7 +5,8 @@ For each solution with a grader file tests/graders/<name>.py:
 (b) the untouched generated exercise fails every graded question (and the grader exits non-zero);
 (c) every planted wrong answer in the grader file fails its question's hidden check;
 (d) exercises/<name>.ipynb is exactly the generator's output and leaks no solution marker.
-Each notebook is executed once per module (the solution's kernel is reused for (a) and (c)).
+Each notebook is executed once per module (the solution's kernel is reused for (a) and (c)), in the
+grader's sandbox (translearn_lib.grading.sandbox), so every exercise is known to work isolated.
 A chapter adds an exercise by adding solutions/NN_topic.ipynb and tests/graders/NN_topic.py only.
 """
 
@@ -54,7 +55,8 @@ def sessions():
         if key not in opened:
             path = ROOT / kind / f"{name}.ipynb"
             session = GradingSession(path, _grader_path(name), ROOT / "solutions" / f"{name}.ipynb",
-                                     timeout=300, total_timeout=900, seed=SEED)
+                                     timeout=300, total_timeout=900, seed=SEED,
+                                     cache_writable=kind == "solutions")  # the teacher's own code may fill the cache
             opened[key] = session
             session.run()
         return opened[key]

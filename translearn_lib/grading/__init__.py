@@ -5,8 +5,9 @@ Commands::
     python -m translearn_lib.grading generate            # solutions/*.ipynb -> exercises/*.ipynb
     python -m translearn_lib.grading generate --check    # exit 1 if exercises/ drifted
     python -m translearn_lib.grading exercises/01_transfer_basics.ipynb   # grade (exit 0 = all passed)
+    python -m translearn_lib.grading class SUBMISSIONS/ --out grades.csv --jobs 2   # a class (batch)
 
-(also ``make exercises`` and ``make grade NB=...``).
+(also ``make exercises``, ``make grade NB=...`` and ``make grade-class SUBMISSIONS=...``).
 
 An exercise is three files with the same name
 ============================================
@@ -71,6 +72,11 @@ How grading works (and why it is hard to fool)
 4. A question scores its points only if its visible check(s) and hidden check pass. The table lists
    question, points, result and message, then the total and notes (cells that raised, timeouts,
    edited or deleted checks). Exit status 0 only if every question passed; 2 on usage errors.
+
+Isolation (:mod:`.sandbox`): the kernel runs under bubblewrap - the file system read-only except a
+private scratch folder at the notebook's place, ``solutions/`` and ``tests/graders/`` hidden, no
+network - so a notebook cannot rewrite the hidden checks for later students or read the solutions;
+the report's first line says which isolation was in force (``--require-isolation`` demands it).
 
 Threat model: this stops hard-coded answers, deleted or edited checks, faked printouts and patched
 assertion helpers. Code written to walk the grader's own stack frames inside the kernel could still

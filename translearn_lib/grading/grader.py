@@ -23,6 +23,7 @@ from types import ModuleType
 
 import nbformat
 
+from . import sandbox
 from .api import Question
 from .generate import check_id
 
@@ -102,6 +103,8 @@ class Report:
     notes: list[str] = field(default_factory=list)
     fatal: str | None = None
     seconds: float = 0.0
+    isolation: str = ""
+    refused: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -121,7 +124,10 @@ class Report:
 
     def table(self, width: int = 100) -> str:
         """The per-question table and total, as printed by the CLI."""
-        lines = [f"Grading {self.notebook}"]
+        lines = [self.isolation] if self.isolation.startswith("WARNING") else []
+        lines.append(f"Grading {self.notebook}")
+        if self.isolation and not self.isolation.startswith("WARNING"):
+            lines.append(f"  {self.isolation}")
         lines.append(f"  grader: {self.grader or '-'}   checks from: {self.checks_from or '-'}   "
                      f"seed: {self.seed if self.seed is not None else '-'}")
         if self.fatal:
@@ -144,6 +150,13 @@ class Report:
         lines.append("")
         lines.append(f"Total: {self.total}/{self.max_total} points "
                      f"({n_pass} of {len(self.questions)} questions passed) in {self.seconds:.1f} s")
+        if self.refused:
+            lines.append("")
+            lines.append("Refused by the sandbox:")
+            for r in self.refused:
+                wrapped = textwrap.wrap(r, width - 4) or [""]
+                lines.append("  - " + wrapped[0])
+                lines.extend("    " + more for more in wrapped[1:])
         if self.notes:
             lines.append("")
             lines.append("Notes:")
@@ -159,7 +172,8 @@ class Report:
                 "total": self.total, "max_total": self.max_total, "passed": self.all_passed,
                 "questions": [{"id": q.id, "title": q.title, "points": q.points, "max_points": q.max_points,
                                "passed": q.passed, "message": q.message} for q in self.questions],
-                "notes": self.notes}
+                "notes": self.notes, "isolation": self.isolation, "refused": self.refused,
+                "seconds": round(self.seconds, 2)}
 
 
 # ------------------------------------------------------------------------------------ grader files
@@ -311,12 +325,25 @@ class GradingSession:
         total_timeout: seconds for the whole notebook; later cells are skipped once it is spent.
         seed: seed for the hidden checks' fresh inputs (default: a new random one per run).
         kernel_name: Jupyter kernel to use.
+        isolate: run the kernel in the strongest sandbox available (:mod:`.sandbox`); ``False``
+            runs it with the grader's permissions (the report says so).
+        require_isolation: raise :class:`GraderSetupError` unless the sandbox blocks both file
+            writes outside the scratch folder and the network.
+        hide: extra folders the kernel must not see (the class's other submissions).
+        cache_writable: let the kernel write the real course cache (only for trusted solutions).
     """
 
     def __init__(self, notebook: str | os.PathLike, grader: str | os.PathLike | None = None,
                  solution: str | os.PathLike | None = None, *, timeout: float = 120,
-                 total_timeout: float = 900, seed: int | None = None, kernel_name: str = "python3"):
+                 total_timeout: float = 900, seed: int | None = None, kernel_name: str = "python3",
+                 isolate: bool = True, require_isolation: bool = False, hide: tuple = (),
+                 cache_writable: bool = False):
         self.path = Path(notebook)
+        self.isolation = sandbox.detect() if isolate else sandbox.Isolation("none", False, False, "isolate=False")
+        if require_isolation and not self.isolation.full:
+            raise GraderSetupError("isolation required but not available: " + self.isolation.describe())
+        self._hide, self._cache_writable = tuple(hide), cache_writable
+        self.refused: list[str] = []
         self.timeout = timeout
         self.total_timeout = total_timeout
         self.seed = int(seed) if seed is not None else secrets.randbelow(2**31)
@@ -419,10 +446,20 @@ class GradingSession:
         return canonical_checks(nb)
 
     def _start_kernel(self) -> bool:
+        from jupyter_client.manager import AsyncKernelManager
         from nbclient import NotebookClient
         from traitlets.config import Config
 
         self._tmp = tempfile.mkdtemp(prefix="tlgrade-")
+        os.chmod(self._tmp, 0o755)
+        roots = [self.grader.path.parents[2]] if len(self.grader.path.parents) > 2 else []
+        try:
+            box = sandbox.Sandbox(self.isolation, self._tmp, self.path,
+                                  hide=(*sandbox.hidden_folders(*roots, _PACKAGE_ROOT), *self._hide),
+                                  cache_writable=self._cache_writable, roots=tuple(roots))
+        except OSError as err:
+            self.fatal = f"could not prepare the kernel's sandbox ({type(err).__name__}: {_clip(err, 200)})"
+            return False
         cfg = Config()
         cfg.KernelManager.transport = _kernel_transport()
         if cfg.KernelManager.transport == "ipc":
@@ -435,16 +472,24 @@ class GradingSession:
                 self.iopub_timeout = 1  # an interrupted cell's trailing output is not worth waiting for
                 return await super()._async_handle_timeout(timeout, cell)
 
+        class _Manager(AsyncKernelManager):
+            def format_kernel_cmd(self, extra_arguments=None):
+                # interrupt by message: a signal to the sandbox's process group would hit bwrap itself
+                self.kernel_spec.interrupt_mode = "message" if box.isolation.method != "none" else "signal"
+                return box.wrap(super().format_kernel_cmd(extra_arguments), self.connection_file)
+
         stub = nbformat.v4.new_notebook()
         client = _Client(
             stub, config=cfg, timeout=int(self.timeout), kernel_name=self.kernel_name, allow_errors=True,
             interrupt_on_timeout=True, startup_timeout=120, shutdown_kernel="immediate", iopub_timeout=_IOPUB_TIMEOUT,
             error_on_timeout={"ename": _TIMEOUT_ENAME, "evalue": "timeout", "traceback": []},
-            resources={"metadata": {"path": str(self.path.resolve().parent)}})
+            kernel_manager_class=_Manager, resources={"metadata": {"path": str(box.cwd)}})
         client.on_cell_executed = self._on_executed
         try:
             client.km = client.create_kernel_manager()
-            client.start_new_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            debug = os.environ.get("TRANSLEARN_GRADER_DEBUG")  # =1: show the kernel's (and bwrap's) stderr
+            client.start_new_kernel(stdout=subprocess.DEVNULL, stderr=None if debug else subprocess.DEVNULL,
+                                    env={**os.environ, **box.env()})
             client.start_new_kernel_client()
         except Exception as err:
             self.fatal = f"could not start a Python kernel ({type(err).__name__}: {_clip(err, 200)})"
@@ -520,7 +565,10 @@ class GradingSession:
                 self._visible(qid, original)
                 continue
             result = self._execute(cell.source, self.timeout)
-            if result.status == "error":
+            if result.status == "error" and self.isolation.method != "none" and sandbox.REFUSAL.search(result.evalue):
+                self.refused.append(f"cell {index} ({_short(cell.source)}): "
+                                    f"{_clip(result.ename + ': ' + result.evalue, 200)}")
+            elif result.status == "error":
                 self.notes.append(f"cell {index} ({_short(cell.source)}) raised "
                                   f"{_clip(result.ename + ': ' + result.evalue, 160)}")
             elif result.status == "timeout":
@@ -637,7 +685,8 @@ class GradingSession:
                 r.has_visible = False
             results.append(r)
         return Report(str(self.path), _rel(self.grader.path), _rel(self.checks_from) if self.checks_from else None,
-                      self.seed, results, list(self.notes), self.fatal, time.perf_counter() - self._start)
+                      self.seed, results, list(self.notes), self.fatal, time.perf_counter() - self._start,
+                      self.isolation.describe(), list(self.refused))
 
 
 def _rel(path: Path) -> str:
