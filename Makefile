@@ -14,7 +14,7 @@ JOBS   ?= 2
 export TF_CPP_MIN_LOG_LEVEL := 2
 TEST_ENV := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TRANSLEARN_OFFLINE=1 PYTHONHASHSEED=0
 
-.PHONY: setup lab test unit-test notebook-test course exercises grade grade-class release bench clean-venv
+.PHONY: setup lab test unit-test notebook-test browser-test course figures exercises grade grade-class release bench clean-venv
 
 setup: $(STAMP)
 
@@ -39,10 +39,15 @@ lab: setup
 	  --IdentityProvider.token=$$token --ServerApp.root_dir=$(CURDIR) \
 	  $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
-# The README's test command: unit tests with sockets disabled, then every notebook, solution and grader.
+# The README's test command: unit tests with sockets disabled, every notebook, solution and grader,
+# then the course in JupyterLab in a real browser (Debian's chromium; skipped with a reason without it).
 test: setup
 	$(TEST_ENV) $(PY) -m pytest -q tests/unit --disable-socket --allow-unix-socket
 	$(TEST_ENV) $(PY) -m pytest -q tests/notebooks --nbval-lax notebooks solutions --timeout 900
+	$(TEST_ENV) $(PY) -m pytest -q -rs tests/browser --timeout 600
+
+browser-test: setup
+	$(TEST_ENV) $(PY) -m pytest -q -rs tests/browser --timeout 600
 
 unit-test: setup
 	$(TEST_ENV) $(PY) -m pytest -q tests/unit --disable-socket --allow-unix-socket
@@ -50,6 +55,11 @@ unit-test: setup
 # Execute every notebook in notebooks/ in place (outputs kept, as committed).
 course: setup
 	$(TEST_ENV) $(PY) scripts/run_notebooks.py notebooks/*.ipynb
+	$(PY) scripts/make_figures.py
+
+# Copy the README's figures out of the executed notebooks into docs/figures/.
+figures: setup
+	$(PY) scripts/make_figures.py
 
 # Regenerate exercises/ from solutions/ (never edit exercises/ by hand).
 exercises: setup

@@ -18,6 +18,9 @@ import nbformat
 from nbclient import NotebookClient
 
 
+KERNELSPEC = {"display_name": "Python 3 (translearn)", "language": "python", "name": "python3"}
+
+
 def run(path: Path, timeout: int = 900) -> float:
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
@@ -25,6 +28,7 @@ def run(path: Path, timeout: int = 900) -> float:
     start = time.perf_counter()
     client.execute()
     elapsed = time.perf_counter() - start
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)  # what `make setup` installs: JupyterLab opens it unmodified
     nbformat.write(nb, path)
     return elapsed
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
+import sys
+from pathlib import Path
 
 import pandas as pd
 
@@ -24,13 +26,28 @@ def _version(package: str) -> str:
         return "not installed — run `make setup`"
 
 
+def display_path(path) -> str:
+    """A path as a reader may see it in a shared notebook: no user name, no machine layout.
+
+    Inside the Python environment it becomes ``<python env>/...``, under the home folder ``~/...``;
+    anything else keeps only its last two parts.
+
+    Taught in notebooks/00_welcome.ipynb.
+    """
+    path = Path(path).resolve()
+    for root, label in ((Path(sys.prefix).resolve(), "<python env>"), (Path.home().resolve(), "~")):
+        if path == root or root in path.parents:
+            return str(Path(label) / path.relative_to(root)).replace("site-packages", "packages")
+    return str(Path("...", *path.parts[-2:]))
+
+
 def _text_model_status() -> str:
     from translearn_lib.encoders import text
     try:
         encoder = text.load_text_encoder("minilm")
     except Exception as err:  # report, never crash the check
         return f"missing: {err}"
-    return f"all-MiniLM-L6-v2 ({encoder.dim} dims), weights sha256 verified, from {encoder.path}"
+    return f"all-MiniLM-L6-v2 ({encoder.dim} dims), weights sha256 verified, from {display_path(encoder.path)}"
 
 
 def _movielens_status() -> str:
@@ -66,7 +83,7 @@ def environment_report() -> pd.DataFrame:
         ("CPU cores", str(os.cpu_count())),
         ("accelerators", _accelerators()),
         ("network", "offline (no downloads)" if config.is_offline() else "online allowed"),
-        ("cache folder", str(config.cache_dir())),
+        ("cache folder", display_path(config.cache_dir())),
         ("default text model", _text_model_status()),
         ("MovieLens-100K", _movielens_status()),
     ]

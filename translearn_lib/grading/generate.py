@@ -204,7 +204,7 @@ def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.Notebo
     nb.nbformat, nb.nbformat_minor = 4, 5
     nb.cells = cells
     meta = {"kernelspec": copy.deepcopy(solution.metadata.get(
-        "kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"}))}
+        "kernelspec", {"name": "python3", "display_name": "Python 3 (translearn)", "language": "python"}))}
     meta["language_info"] = {"name": "python"}
     meta["translearn"] = {"exercise": Path(name).stem, "generated_from": f"solutions/{name}"}
     nb.metadata = meta
