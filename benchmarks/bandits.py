@@ -18,7 +18,8 @@ and click draws; and the course's linear Thompson sampling against mabwiser's ``
 within noise: their random draws differ).
 
 Run:  HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bandits.py [--seeds 0 1 2 3 4] [--T 2000]
-      (≈ 10-20 min on 2 shared cores; writes benchmarks/results/bandits.json, which
+      (≈ 8.5 CPU minutes; 46 min wall on a 2-core machine shared ~10 ways, the mabwiser peer check being
+      the slowest part; writes benchmarks/results/bandits.json, which
       notebooks/08_transfer_and_bandits.ipynb loads and prints)
 Taught in notebooks/08_transfer_and_bandits.ipynb.
 """
