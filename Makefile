@@ -82,6 +82,7 @@ bench: setup
 	$(TEST_ENV) $(PY) benchmarks/ml100k.py
 	$(TEST_ENV) $(PY) benchmarks/cross_domain.py
 	$(TEST_ENV) $(PY) benchmarks/grading.py
+	$(TEST_ENV) $(PY) benchmarks/bandits.py
 
 clean-venv:
 	rm -rf $(VENV)

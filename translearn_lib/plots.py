@@ -298,3 +298,42 @@ def plot_k_curve(runs, metric: str = "ndcg", x: str = "k", by: str = "method", a
     if title:
         ax.set_title(title)
     return ax
+
+
+def plot_regret_curves(runs, policy: str, ax=None, title: str | None = None):
+    """Cumulative regret against rounds, one line per feature set, band = ± std over seeds.
+
+    Args:
+        runs: rows of ``bandits.regret_runs`` (``policy``, ``features``, ``seed``, ``curve_t``, ``curve``).
+        policy: which policy's runs to draw.
+        ax: matplotlib axes (a new figure if ``None``).
+        title: axes title (default: the policy name).
+
+    Returns:
+        matplotlib.axes.Axes: the axes.
+
+    Raises:
+        ValueError: no run of ``policy``.
+
+    Taught in notebooks/08_transfer_and_bandits.ipynb.
+    """
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in runs if r["policy"] == policy]
+    if not rows:
+        raise ValueError(f"no run of policy {policy!r}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 4))
+    for name in dict.fromkeys(r["features"] for r in rows):
+        part = [r for r in rows if r["features"] == name]
+        t = np.asarray(part[0]["curve_t"])
+        curves = np.array([r["curve"] for r in part])
+        mean, std = curves.mean(axis=0), curves.std(axis=0, ddof=1) if len(curves) > 1 else np.zeros(len(t))
+        (line,) = ax.plot(t, mean, label=f"{name} ({len(curves)} seeds)")
+        ax.fill_between(t, mean - std, mean + std, color=line.get_color(), alpha=0.15, linewidth=0)
+    ax.set_xlabel("round t")
+    ax.set_ylabel("cumulative regret (clicks lost per user)")
+    ax.set_title(title or policy)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
