@@ -21,7 +21,7 @@ EPSILONS = (1.0, 2.0, 4.0, 8.0, 16.0)
 
 def privacy_run(data, target_epsilon: float | None, seed: int = 0, epochs: float = 15, batch_size: int = 128,
                 l2_norm_clip: float = 1.0, delta: float = 1e-5, hidden: int = 64, learning_rate: float = 3e-3,
-                k: int = 10) -> dict:
+                k: int = 10, return_model: bool = False):
     """One training run of the profile head at ``target_epsilon`` (``None``: no DP) and its measurements.
 
     Args:
@@ -34,9 +34,10 @@ def privacy_run(data, target_epsilon: float | None, seed: int = 0, epochs: float
         delta: δ.
         hidden, learning_rate: the head.
         k: NDCG cut-off.
+        return_model: also return the trained head.
 
     Returns:
-        dict: ``target_epsilon``, ``sigma``, ``epsilon_rdp``, ``epsilon_pld``, ``steps``, ``q``, ``ndcg``,
+        dict (or ``(dict, model)``): ``target_epsilon``, ``sigma``, ``epsilon_rdp``, ``epsilon_pld``, ``steps``, ``q``, ``ndcg``,
         ``recall`` (non-members' test items), ``attack_auc``, ``attack_advantage``, ``advantage_bound``,
         ``n_members``, ``seed``, ``seconds``.
 
@@ -75,7 +76,7 @@ def privacy_run(data, target_epsilon: float | None, seed: int = 0, epochs: float
     attack = loss_threshold_attack(example_losses(model, Pm, ym), example_losses(model, Pn, yn))
     row.update(ndcg=res["ndcg"], recall=res["recall"], attack_auc=attack["auc"], attack_advantage=attack["advantage"],
                seconds=round(time.perf_counter() - start, 1))
-    return row
+    return (row, model) if return_model else row
 
 
 def baselines(data, seed: int = 0, k: int = 10) -> dict:
