@@ -15,8 +15,11 @@ def _q1_inputs(seed):
     rng = np.random.default_rng(seed)
     B, n = int(rng.integers(5, 12)), int(rng.integers(3, 9))
     G = rng.normal(size=(B, n)) * rng.uniform(0.05, 3.0, size=(B, 1))
+    C = float(rng.uniform(0.3, 2.0))
     G[0] = 0.0                                           # an example with a zero gradient
-    return G, float(rng.uniform(0.3, 2.0))
+    G[1] *= 0.5 * C / np.linalg.norm(G[1])               # one below the clip norm: must stay unchanged
+    G[2] *= 3.0 * C / np.linalg.norm(G[2])               # one far above it
+    return G, C
 
 
 def _reference_clip(G, C):
@@ -112,11 +115,10 @@ QUESTIONS = [
             "def clip_per_example(G, C):\n"
             "    G = np.asarray(G, float)\n"
             "    return G * min(1.0, C / np.linalg.norm(G))\n"),
-        "nan for a zero row": (
+        "one factor from the largest norm": (
             "def clip_per_example(G, C):\n"
             "    G = np.asarray(G, float)\n"
-            "    with np.errstate(invalid='ignore', divide='ignore'):\n"
-            "        return G * np.minimum(1.0, C / np.linalg.norm(G, axis=1, keepdims=True))\n"),
+            "    return G * min(1.0, C / np.linalg.norm(G, axis=1).max())\n"),
     }),
     Question("q2", points=2, title="clip, sum, noise, average", probe=probe_q2, judge=judge_q2, wrong={
         "actual batch size": (
