@@ -125,7 +125,7 @@ def test_poisson_batches_have_the_expected_size_and_a_dp_head_learns():
     model = pv.build_head(E, hidden=8, dp=pv.DPConfig(0.5, 1.0, 16), learning_rate=0.1, seed=0)
     before = pv.example_losses(model, P, y).mean()
     curve = pv.train_head(model, P, y, epochs=8, batch_size=16, seed=0)
-    assert pv.example_losses(model, P, y).mean() < before and len(curve) >= 1
+    assert pv.example_losses(model, P, y).mean() < before / 2 and curve == []   # 32 steps: no full block of 50
     with pytest.raises(ValueError, match="expected_batch_size"):
         pv.train_head(model, P, y, epochs=1, batch_size=8)
     with pytest.raises(ValueError, match="noise_multiplier"):
