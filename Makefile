@@ -83,6 +83,7 @@ bench: setup
 	$(TEST_ENV) $(PY) benchmarks/cross_domain.py
 	$(TEST_ENV) $(PY) benchmarks/grading.py
 	$(TEST_ENV) $(PY) benchmarks/bandits.py
+	$(TEST_ENV) $(PY) benchmarks/privacy.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -337,3 +337,39 @@ def plot_regret_curves(runs, policy: str, ax=None, title: str | None = None):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return ax
+def plot_privacy_curve(runs, no_dp: Mapping[str, float], baselines: Mapping[str, float] | None = None, axes=None):
+    """Two panels against ε (log scale): NDCG@10 and membership-inference AUC, band = ± std over seeds.
+        runs: frame (or list of dicts) of DP runs with ``target_epsilon``, ``ndcg``, ``attack_auc``
+            (one row per seed and ε).
+        no_dp: ``{"ndcg": …, "attack_auc": …}`` of the model trained without DP (dashed lines).
+        baselines: optional ``{name: ndcg}`` drawn as dotted lines on the NDCG panel.
+        axes: two matplotlib axes (a new figure if ``None``).
+        np.ndarray: the two axes.
+    Taught in notebooks/09_privacy_and_augmentation.ipynb.
+    import pandas as pd
+    frame = pd.DataFrame(runs)
+    missing = {"target_epsilon", "ndcg", "attack_auc"} - set(frame.columns)
+    if missing:
+        raise ValueError(f"runs lacks columns {sorted(missing)}")
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    stats = frame.groupby("target_epsilon")[["ndcg", "attack_auc"]].agg(["mean", "std"])
+    eps = stats.index.to_numpy(dtype=float)
+    for ax, metric, label in zip(axes, ("ndcg", "attack_auc"), ("NDCG@10 (non-members' test items)", "attack AUC")):
+        mean, std = stats[(metric, "mean")].to_numpy(), stats[(metric, "std")].fillna(0.0).to_numpy()
+        ax.plot(eps, mean, "-o", ms=4, label="DP-SGD")
+        ax.fill_between(eps, mean - std, mean + std, alpha=0.2, linewidth=0)
+        ax.axhline(no_dp[metric], color="k", ls="--", lw=1, label="no DP")
+        ax.set_xscale("log")
+        ax.set_xticks(eps, [f"{e:g}" for e in eps])
+        ax.set_xlabel("ε (user-level, δ = 1e-5)")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    for name, value in (baselines or {}).items():
+        axes[0].axhline(value, ls=":", lw=1, color="gray")
+        axes[0].annotate(name, (eps[0], value), fontsize=8, va="bottom", color="gray")
+    axes[1].axhline(0.5, ls=":", lw=1, color="gray")
+    axes[1].annotate("guessing", (eps[0], 0.5), fontsize=8, va="bottom", color="gray")
+    for ax in axes:
+        ax.legend(fontsize=8)
+    return axes
