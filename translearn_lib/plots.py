@@ -337,16 +337,26 @@ def plot_regret_curves(runs, policy: str, ax=None, title: str | None = None):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return ax
+
+
 def plot_privacy_curve(runs, no_dp: Mapping[str, float], baselines: Mapping[str, float] | None = None, axes=None):
     """Two panels against ε (log scale): NDCG@10 and membership-inference AUC, band = ± std over seeds.
+
+    Args:
         runs: frame (or list of dicts) of DP runs with ``target_epsilon``, ``ndcg``, ``attack_auc``
             (one row per seed and ε).
         no_dp: ``{"ndcg": …, "attack_auc": …}`` of the model trained without DP (dashed lines).
         baselines: optional ``{name: ndcg}`` drawn as dotted lines on the NDCG panel.
         axes: two matplotlib axes (a new figure if ``None``).
+
+    Returns:
         np.ndarray: the two axes.
+
     Taught in notebooks/09_privacy_and_augmentation.ipynb.
+    """
+    import matplotlib.pyplot as plt
     import pandas as pd
+
     frame = pd.DataFrame(runs)
     missing = {"target_epsilon", "ndcg", "attack_auc"} - set(frame.columns)
     if missing:
