@@ -243,7 +243,8 @@ def train_head(model, profiles, labels, epochs: float = 10, batch_size: int = 64
     idx = batches(len(P), batch_size, epochs, poisson=model.dp is not None, seed=seed)
     spec = (tf.TensorSpec((None, P.shape[1]), tf.float32), tf.TensorSpec((None, n_items), tf.float32))
     data = tf.data.Dataset.from_generator(lambda: ((P[b], Y[b]) for b in idx), output_signature=spec)
-    model.fit(data, epochs=1, steps_per_epoch=len(idx), verbose=0, callbacks=[_every(50)])
+    model.fit(data, epochs=1, steps_per_epoch=len(idx), verbose=0, shuffle=False,  # batches are already drawn
+              callbacks=[_every(50)])
     return model.loss_curve_
 
 
