@@ -68,6 +68,7 @@ class MiniLMSpec:
 
         enc = load_text_encoder(self.name)
         enc.backbone  # noqa: B018 - build the Keras model now, not inside the first shard
+        enc.encode(["warm-up text for the first traced call"], cache=False, progress=False)
         spec = self
 
         class _Encoder:
