@@ -20,8 +20,12 @@ leave-last-out test), served per request from an HNSW index over the shop items 
 embedded catalogue: p50/p99 per stage, HitRate@10 of the held-out purchase on the shop-only index
 against popularity.
 
-Run:  HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/scale.py      (≈ 15–20 min on 2 busy cores;
-      writes benchmarks/results/scale.json, which notebooks/12_at_scale.ipynb loads and prints)
+Run:  HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/scale.py
+      (writes benchmarks/results/scale.json after each part, which notebooks/12_at_scale.ipynb loads
+      and prints). The committed file came from
+      ``--items 3000 --items-1w 1000 --shard-size 250 --append 250 --queries 300 --single 100 --requests 500``
+      on a machine shared with other jobs (load average ≈ 20 on 2 cores): everything up to the 100 k
+      synthetic size took 21 min; the 1 M size did not finish in the time allowed and was stopped.
 Taught in notebooks/12_at_scale.ipynb.
 """
 
