@@ -84,6 +84,7 @@ bench: setup
 	$(TEST_ENV) $(PY) benchmarks/grading.py
 	$(TEST_ENV) $(PY) benchmarks/bandits.py
 	$(TEST_ENV) $(PY) benchmarks/privacy.py
+	$(TEST_ENV) $(PY) benchmarks/scale.py
 
 clean-venv:
 	rm -rf $(VENV)
