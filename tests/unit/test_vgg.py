@@ -141,3 +141,30 @@ def test_pretrain_cache_roundtrip_and_strategies(tmp_cache):
     np.testing.assert_array_equal(fe.get_layer("base").get_weights()[-1], second.get_layer("base").get_weights()[-1])
     with pytest.raises(ValueError, match="unknown methods"):
         vgg.transfer_strategies(second, 2, methods=["linear probe"])
+
+
+def test_open_part_on_stored_outputs_equals_the_frozen_full_model():
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 50, size=(6, 32, 32, 3)).astype("float32")
+    src = vgg.build_vgg16_classifier(3, weights=None, seed=1)
+    for first_open, blocks, stored_shape in [(6, 0, (512,)), (5, 1, (2, 2, 512))]:
+        full = vgg.build_vgg16_classifier(3, weights=src, trainable_blocks=blocks, seed=7)
+        part = vgg.open_part(src, 3, first_open, seed=7)
+        stored = vgg.frozen_outputs(src, x, first_open)
+        assert stored.shape == (6, *stored_shape)
+        # same trainable weights, same starting function: training both on the same batches is the same
+        assert kt.count_params(part) == kt.count_params(full)
+        np.testing.assert_allclose(kt.predict_proba(part, stored), kt.predict_proba(full, x), atol=1e-5)
+    with pytest.raises(ValueError, match="first_open_block"):
+        vgg.frozen_outputs(src, x, 1)
+
+
+def test_compare_recipes_feature_extraction_on_stored_features():
+    rng = np.random.default_rng(1)
+    x = rng.normal(0, 50, size=(12, 32, 32, 3)).astype("float32")
+    y = np.arange(12) % 2
+    src = vgg.build_vgg16_classifier(2, weights=None, seed=2)
+    runs = vgg.compare_recipes(src, x, y, x[:4], y[:4], per_class=[2, 3], seeds=[0], steps=2,
+                               methods=["feature extraction"], progress=False)
+    assert runs["per_class"].tolist() == [2, 3] and runs["n_train"].tolist() == [4, 6]
+    assert set(runs["input"]) == {"features"} and runs["accuracy"].between(0, 1).all()

@@ -544,6 +544,141 @@ def labels_per_class_curve(strategies, x_train, y_train, x_test, y_test, per_cla
 
 
 # --------------------------------------------------------------------------------------------------
+# frozen blocks are a cache: train the open part on stored outputs
+# --------------------------------------------------------------------------------------------------
+
+#: the recipes whose frozen lower blocks can be computed once: method -> first trainable block (6: head only)
+FROZEN_BELOW = {"feature extraction": 6, "fine-tune block 5": 5}
+
+
+def _cut_layer(first_open_block: int) -> str:
+    """Name of the base layer whose output feeds the first trainable block."""
+    return kt.FEATURES_NAME if first_open_block == 6 else f"block{first_open_block - 1}_pool"
+
+
+def frozen_outputs(source, x, first_open_block: int = 6) -> np.ndarray:
+    """Outputs of the frozen part of a source base (everything below ``first_open_block``), computed once.
+
+    VGG16's convolutional base has no dropout and no BatchNorm, so a frozen block is a fixed function
+    of its input: training the open part on these stored outputs gives the same model as training
+    the whole network with those blocks frozen, at a fraction of the cost (the frozen blocks do most
+    of the compute). Not valid with data augmentation (new images every epoch).
+
+    Args:
+        source: a classifier from :func:`build_vgg16_classifier` / :func:`pretrain_vgg16`.
+        x: VGG16 inputs.
+        first_open_block: 6 (feature extraction: the 512 ``features``) or 2..5 (the output of the
+            pooling before that block).
+
+    Returns:
+        np.ndarray: one row per image.
+
+    Raises:
+        ValueError: if ``first_open_block`` is not in 2..6.
+
+    Taught in notebooks/07_vgg16_image_transfer.ipynb.
+    """
+    if first_open_block not in (2, 3, 4, 5, 6):
+        raise ValueError(f"first_open_block must be in 2..6 (6 = head only), got {first_open_block!r}")
+    return kt.extract_features(source, x, layer=_cut_layer(first_open_block))
+
+
+def open_part(source, num_classes: int, first_open_block: int = 6, seed: int = config.DEFAULT_SEED):
+    """The trainable top of a transfer model, fed with :func:`frozen_outputs`: copied blocks + a new head.
+
+    The head is initialised exactly like :func:`build_vgg16_classifier`'s (same seed), and the copied
+    blocks start from the source weights, so training this model on stored outputs reproduces the
+    full model with the lower blocks frozen.
+
+    Args:
+        source: the source classifier.
+        num_classes: classes of the new head.
+        first_open_block: 6 (head only) or 2..5.
+        seed: seed of the head.
+
+    Returns:
+        keras.Sequential: ``Input(stored output shape) -> blocks first_open_block..5 -> features -> head``.
+
+    Taught in notebooks/07_vgg16_image_transfer.ipynb.
+    """
+    keras = _keras()
+    src_base = kt.get_base(source)
+    cut = src_base.get_layer(_cut_layer(first_open_block)) if first_open_block in (2, 3, 4, 5, 6) else None
+    if cut is None:
+        raise ValueError(f"first_open_block must be in 2..6 (6 = head only), got {first_open_block!r}")
+    layers = [keras.Input(tuple(int(s) for s in cut.output.shape[1:]))]
+    if first_open_block < 6:
+        for layer in src_base.layers:
+            b = _block(layer.name)
+            if b is not None and b >= first_open_block:
+                clone = layer.__class__.from_config(layer.get_config())
+                clone.trainable = True                      # the source's flag may say frozen
+                layers.append(clone)
+        layers.append(keras.layers.Flatten(name=kt.FEATURES_NAME))
+    layers.append(keras.layers.Dense(int(num_classes), activation="softmax", name=kt.HEAD_NAME,
+                                     kernel_initializer=keras.initializers.GlorotUniform(seed=int(seed) * 10 + 3)))
+    model = keras.Sequential(layers, name=f"open_from_block{first_open_block}")
+    for layer in model.layers:
+        if layer.weights and layer.name != kt.HEAD_NAME:
+            layer.set_weights(src_base.get_layer(layer.name).get_weights())
+    return model
+
+
+def compare_recipes(source, x_train, y_train, x_test, y_test, per_class: Sequence[int] = (5, 10, 20),
+                    seeds: Sequence[int] = (0, 1, 2), steps: int = 100, methods: Sequence[str] = METHODS,
+                    num_classes: int | None = None, cached_frozen: bool = True,
+                    progress: bool | None = None) -> pd.DataFrame:
+    """The chapter's comparison: every recipe, every labels-per-class budget, every seed.
+
+    With ``cached_frozen=True`` the recipes in :data:`FROZEN_BELOW` train :func:`open_part` on
+    :func:`frozen_outputs` computed once (the same models as the full network with frozen blocks,
+    see notebooks/07 §3.2); the other recipes train the whole VGG16 on the images.
+
+    Args:
+        source: the source classifier (:func:`pretrain_vgg16`).
+        x_train: labelled target pool (VGG16 inputs).
+        y_train: its labels.
+        x_test: target test inputs.
+        y_test: target test labels.
+        per_class: labelled examples per class.
+        seeds: seeds of the cuts, heads and batch orders.
+        steps: Adam steps of 32 examples, the same for every recipe.
+        methods: which of :data:`METHODS`.
+        num_classes: target classes (default: ``max(y_train) + 1``).
+        cached_frozen: train frozen-bottom recipes on stored outputs.
+        progress: progress bars (``None``: interactively only).
+
+    Returns:
+        pd.DataFrame: ``strategy, per_class, share, seed, n_train, accuracy, seconds, input`` (``input``:
+        ``"images"`` or the stored layer).
+
+    Taught in notebooks/07_vgg16_image_transfer.ipynb.
+    """
+    x_train, y_train = kt.check_xy(x_train, y_train)
+    n = int(num_classes if num_classes is not None else int(y_train.max()) + 1)
+    parts = []
+    on_images = [m for m in methods if not (cached_frozen and m in FROZEN_BELOW)]
+    if on_images:
+        curve = labels_per_class_curve(transfer_strategies(source, n, x_train.shape[1:], steps, on_images),
+                                       x_train, y_train, x_test, y_test, per_class, seeds, progress)
+        parts.append(curve.assign(input="images"))
+    for method in methods:
+        if method in on_images:
+            continue
+        block = FROZEN_BELOW[method]
+        lr = HEAD_LR if block == 6 else CONV_LR
+        strategy = kt.Strategy(method, lambda seed, block=block: open_part(source, n, block, seed), lr=lr,
+                               steps=int(steps))
+        curve = labels_per_class_curve([strategy], frozen_outputs(source, x_train, block), y_train,
+                                       frozen_outputs(source, x_test, block), y_test, per_class, seeds, progress)
+        parts.append(curve.assign(input=_cut_layer(block)))
+    out = pd.concat(parts, ignore_index=True)
+    order = {m: i for i, m in enumerate(methods)}
+    return out.sort_values(["seed", "per_class"], kind="stable").sort_values(
+        "strategy", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------------
 # the architecture in numbers
 # --------------------------------------------------------------------------------------------------
 
@@ -581,4 +716,5 @@ def block_table(model) -> pd.DataFrame:
 __all__ = ["MIN_SIDE", "BLOCK_CONVS", "VGG_MEAN_BGR", "IMAGENET_NOTOP_FILE", "HEAD_LR", "CONV_LR", "METHODS",
            "check_vgg_input_shape", "vgg_normalise", "preprocess_grey", "keras_cache_dir", "imagenet_weights_file",
            "imagenet_status", "set_trainable_blocks", "build_vgg16_classifier", "pretrain_vgg16",
-           "transfer_strategies", "per_class_subset", "labels_per_class_curve", "block_table"]
+           "transfer_strategies", "per_class_subset", "labels_per_class_curve", "FROZEN_BELOW", "frozen_outputs",
+           "open_part", "compare_recipes", "block_table"]
