@@ -16,7 +16,8 @@ def _vgg_spec(seed):
     n_blocks = int(rng.integers(3, 6))
     return {"convs": [int(c) for c in rng.integers(1, 4, size=n_blocks)],
             "channels": [int(c) for c in rng.choice([2, 3, 4, 5, 6], size=n_blocks)],
-            "side": int(2 ** n_blocks * rng.integers(1, 3)), "n_classes": int(rng.integers(2, 7)),
+            # the last map is 2 x 2 or 3 x 3, so a head sized for 1 x 1 maps is caught
+            "side": int(2 ** n_blocks * rng.integers(2, 4)), "n_classes": int(rng.integers(2, 7)),
             "k": int(rng.integers(1, n_blocks)), "in_channels": int(rng.integers(1, 4))}
 
 
