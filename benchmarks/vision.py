@@ -56,8 +56,8 @@ PER_CLASS = (5, 10, 20)
 STEPS = 60
 #: the notebook's live comparison (from the QUICK source): recipes on stored frozen outputs only
 LIVE = dict(per_class=10, seed=0, steps=STEPS, methods=("feature extraction", "fine-tune block 5"))
-#: Chollet, Deep Learning with Python (2nd ed., ch. 8): cats vs dogs, 2,000 training images,
-#: VGG16 ImageNet features + dense head ≈ 90 % (97.5 % with augmentation), fine-tuned ≈ 97-98 %
+#: Chollet, Deep Learning with Python (2017, section 5.3): cats vs dogs, 2,000 training images at
+#: 150 x 150, VGG16 ImageNet features + dense head ≈ 90 % (≈ 96 % with augmentation), fine-tuned ≈ 97 %
 ANCHORS = {"frozen VGG16 features (2,000 cats/dogs)": 0.90, "fine-tuned VGG16 (2,000 cats/dogs)": 0.97}
 
 
@@ -96,32 +96,22 @@ def finish(out):
     out["summary"] = summary.round(4).to_dict(orient="records")
     expected = len(out["settings"]["seeds"])
     out["complete"] = bool(len(summary) == 4 * len(PER_CLASS) and (summary["count"] == expected).all())
-    at10 = summary[(summary.per_class == 10) & (summary["count"] == expected)].set_index("strategy")["mean"]
-    if "from scratch" in at10 and len(at10) > 1:
-        best = at10.drop("from scratch").idxmax()
-        gain = float(at10[best] - at10["from scratch"])
-        out["goal"] = {"labels_per_class": 10, "best_transfer": best, "best_accuracy": round(float(at10[best]), 4),
-                       "scratch_accuracy": round(float(at10["from scratch"]), 4), "gain_points": round(100 * gain, 1),
-                       "met": bool(gain >= 0.10)}
+    at10 = summary[summary.per_class == 10].set_index("strategy")
+    if "from scratch" in at10.index and len(at10) > 1:
+        best = at10["mean"].drop("from scratch").idxmax()
+        gain = float(at10.loc[best, "mean"] - at10.loc["from scratch", "mean"])
+        out["goal"] = {"labels_per_class": 10, "best_transfer": best, "best_accuracy": round(float(at10.loc[best, "mean"]), 4),
+                       "scratch_accuracy": round(float(at10.loc["from scratch", "mean"]), 4),
+                       "gain_points": round(100 * gain, 1), "met": bool(gain >= 0.10),
+                       "seeds": {m: int(c) for m, c in at10["count"].items()}}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=1) + "\n")
 
 
-def run(seeds, timing=True):
-    """Every run is cached by its settings, so an interrupted benchmark resumes where it stopped;
-    the JSON is rewritten after each (labels per class, seed) cut of the whole-network recipes."""
-    import keras
-
-    from translearn_lib import cache as keyed_cache
+def run_sources(d, out):
+    """Pretrain (or load) the quick and the full source model and record their numbers in ``out``."""
     from translearn_lib import keras_transfer as kt
     from translearn_lib.vision import vgg
-
-    d = load_data()
-    out = {"settings": {"source": SOURCE, "quick": QUICK, "per_class": list(PER_CLASS), "steps": STEPS,
-                        "live": {**LIVE, "methods": list(LIVE["methods"])},
-                        "seeds": list(seeds), "lr": {"conv": vgg.CONV_LR, "head": vgg.HEAD_LR}},
-           "anchors": ANCHORS,
-           "machine": {"python": platform.python_version(), "keras": keras.__version__, "cpus": os.cpu_count()}}
 
     t0 = time.perf_counter()
     quick = vgg.pretrain_vgg16((d["xs"], d["ys"]), **QUICK)
@@ -136,35 +126,84 @@ def run(seeds, timing=True):
                      "optdigits_test_accuracy_no_target_labels": round(kt.accuracy(source, d["xt_test"], d["yt_test"]), 4)}
     print("source:", out["source"], f"({time.perf_counter() - t0:.0f} s)", flush=True)
 
+    return quick, source
+
+
+def run(seeds, timing=True, whole_only=False, reverse=False, assemble=False):
+    """Every run is cached by its settings, so an interrupted benchmark resumes where it stopped;
+    the JSON is rewritten after each (labels per class, seed) cut of the whole-network recipes."""
+    import keras
+
+    from translearn_lib import cache as keyed_cache
+    from translearn_lib import keras_transfer as kt
+    from translearn_lib.vision import vgg
+
+    d = None if assemble else load_data()
+    out = {"settings": {"source": SOURCE, "quick": QUICK, "per_class": list(PER_CLASS), "steps": STEPS,
+                        "live": {**LIVE, "methods": list(LIVE["methods"])},
+                        "seeds": list(seeds), "lr": {"conv": vgg.CONV_LR, "head": vgg.HEAD_LR}},
+           "anchors": ANCHORS,
+           "machine": {"python": platform.python_version(), "keras": keras.__version__, "cpus": os.cpu_count()}}
+
+    if assemble:                 # the source models' numbers come from the last full write of the JSON
+        prev = json.loads(RESULTS.read_text())
+        out.update({key: prev[key] for key in ("quick_source", "source")})
+        quick = source = None
+    else:
+        quick, source = run_sources(d, out)
+
     def cached(name, settings, compute):
         path = keyed_cache.entry("results", f"vision-{name}", keyed_cache.content_key(settings, keras.__version__), ".json")
         rows = keyed_cache.load_json(path)
+        if rows is None and assemble:          # --assemble: report what has been run, compute nothing
+            return []
         if rows is None:
             rows = compute().round(4).to_dict(orient="records")
             keyed_cache.save_json(path, rows)
         return rows
 
     base_settings = {"source": SOURCE, "steps": STEPS, "lr": [vgg.CONV_LR, vgg.HEAD_LR]}
+    whole = [m for m in vgg.METHODS if m not in vgg.FROZEN_BELOW]
+    order = list(reversed(seeds)) if reverse else list(seeds)
+    cuts = [(10, s) for s in order] + [(k, s) for s in order for k in PER_CLASS if k != 10]
+    if whole_only:               # a helper process: fills the cache of the whole-network cuts, writes no JSON
+        for per_class, seed in cuts:
+            cached("whole", {**base_settings, "per_class": per_class, "seed": seed, "methods": whole},
+                   lambda: vgg.compare_recipes(source, d["xt"], d["yt"], d["xt_test"], d["yt_test"],
+                                               per_class=[per_class], seeds=[seed], steps=STEPS, methods=whole))
+            print(f"{per_class} per class, seed {seed}: cached", flush=True)
+        return out
     out["live"] = cached("live", {**base_settings, "source": QUICK, **LIVE}, lambda: vgg.compare_recipes(
         quick, d["xt"], d["yt"], d["xt_test"], d["yt_test"], per_class=[LIVE["per_class"]], seeds=[LIVE["seed"]],
         steps=LIVE["steps"], methods=LIVE["methods"]))
     print("live check:", out["live"], flush=True)
 
-    frozen = list(vgg.FROZEN_BELOW)
-    out["runs"] = cached("frozen", {**base_settings, "per_class": PER_CLASS, "seeds": list(seeds), "methods": frozen},
-                         lambda: vgg.compare_recipes(source, d["xt"], d["yt"], d["xt_test"], d["yt_test"],
-                                                     per_class=PER_CLASS, seeds=seeds, steps=STEPS, methods=frozen))
-    finish(out)
-    whole = [m for m in vgg.METHODS if m not in vgg.FROZEN_BELOW]
-    for per_class in sorted(PER_CLASS, key=lambda k: (k != 10, k)):        # the goal's cut first
-        for seed in seeds:
-            t0 = time.perf_counter()
-            out["runs"] += cached("whole", {**base_settings, "per_class": per_class, "seed": seed, "methods": whole},
-                                  lambda: vgg.compare_recipes(source, d["xt"], d["yt"], d["xt_test"], d["yt_test"],
-                                                              per_class=[per_class], seeds=[seed], steps=STEPS,
-                                                              methods=whole))
+    # recipes with a frozen bottom: stored outputs computed once, then one cached entry per cut
+    out["runs"] = []
+    stored = {}
+    for method, block in vgg.FROZEN_BELOW.items():
+        for per_class, seed in cuts:
+            def compute(method=method, block=block, per_class=per_class, seed=seed):
+                if block not in stored:
+                    stored[block] = (vgg.frozen_outputs(source, d["xt"], block), vgg.frozen_outputs(source, d["xt_test"], block))
+                lr = vgg.HEAD_LR if block == 6 else vgg.CONV_LR
+                strategy = kt.Strategy(method, lambda s: vgg.open_part(source, 10, block, s), lr=lr, steps=STEPS)
+                return vgg.labels_per_class_curve([strategy], stored[block][0], d["yt"], stored[block][1], d["yt_test"],
+                                                  per_class=[per_class], seeds=[seed], progress=False).assign(
+                    input="features" if block == 6 else f"block{block - 1}_pool")
+            out["runs"] += cached("frozen", {**base_settings, "per_class": per_class, "seed": seed, "method": method},
+                                  compute)
             finish(out)
-            print(f"{per_class} per class, seed {seed}: {time.perf_counter() - t0:.0f} s", flush=True)
+            print(f"{method}, {per_class} per class, seed {seed}: done", flush=True)
+    # the goal's cut (10 per class) for every seed first, then the other budgets
+    for per_class, seed in cuts:
+        t0 = time.perf_counter()
+        out["runs"] += cached("whole", {**base_settings, "per_class": per_class, "seed": seed, "methods": whole},
+                              lambda: vgg.compare_recipes(source, d["xt"], d["yt"], d["xt_test"], d["yt_test"],
+                                                          per_class=[per_class], seeds=[seed], steps=STEPS,
+                                                          methods=whole))
+        finish(out)
+        print(f"{per_class} per class, seed {seed}: {time.perf_counter() - t0:.0f} s", flush=True)
     if timing:
         # seconds per epoch of the full Keras model (frozen blocks in the loop), as a learner would run it
         out["seconds_per_epoch_100_images"] = {s.name: round(seconds_per_epoch(s, d["xt"], d["yt"]), 2)
@@ -190,10 +229,18 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--print", action="store_true", help="print the saved results only")
     parser.add_argument("--no-timing", action="store_true", help="skip the seconds-per-epoch measurement")
+    parser.add_argument("--whole-only", action="store_true",
+                        help="only fill the cache of the whole-network runs (a second process; writes no JSON)")
+    parser.add_argument("--reverse", action="store_true", help="run the seeds in reverse order")
+    parser.add_argument("--assemble", action="store_true",
+                        help="write the JSON from the cached runs only (a partial benchmark), computing nothing new")
     args = parser.parse_args(argv)
     if not args.print:
         start = time.perf_counter()
-        res = run(args.seeds, timing=not args.no_timing)
+        res = run(args.seeds, timing=not args.no_timing, whole_only=args.whole_only, reverse=args.reverse,
+                  assemble=args.assemble)
+        if args.whole_only:
+            return 0
         print(f"total {time.perf_counter() - start:.0f} s (cached runs load in seconds)")
     res = json.loads(RESULTS.read_text())
     print(table(res).to_string())

@@ -416,7 +416,7 @@ def pretrain_vgg16(source_data=None, epochs: int = 3, n_train: int | None = None
         history["loss"].append(round(float(h.history["loss"][0]), 4))
         history["accuracy"].append(round(float(h.history["accuracy"][0]), 4))
     if cache:
-        keyed_cache.save_keras(path, model)
+        keyed_cache.save_keras(path, kt.copy_model(model))   # an uncompiled copy: no optimizer state (1/3 of the size)
         keyed_cache.save_json(hist_path, history)
     model.source_history = history
     return model
