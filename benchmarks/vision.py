@@ -29,8 +29,12 @@ The notebook's small live pretraining (``QUICK``: 1,000 images, 1 epoch) is also
 per-epoch loss is saved, so the notebook can check that its own run reproduces it.
 
 Run:  TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python benchmarks/vision.py [--seeds 0 1 2]
-      (≈ 10-25 min on 2 cores; writes benchmarks/results/vision.json, which
-      notebooks/07_vgg16_image_transfer.ipynb loads and prints)
+      (writes benchmarks/results/vision.json, which notebooks/07_vgg16_image_transfer.ipynb loads and
+      prints). Every cut is cached, so an interrupted run resumes; ``--whole-only --reverse`` in a second
+      process fills the expensive whole-network cuts from the other end, ``--assemble`` writes the JSON
+      from the cached cuts only. Cost: about 375 + 18 x 120 VGG16 training steps (≈ 0.16 s each on 2 idle
+      cores, so roughly 10 min idle); on the shared machine of the first run the 3-epoch pretraining alone
+      took 27 min and the whole-network cuts did not finish.
 Taught in notebooks/07_vgg16_image_transfer.ipynb.
 """
 
