@@ -85,6 +85,7 @@ bench: setup
 	$(TEST_ENV) $(PY) benchmarks/bandits.py
 	$(TEST_ENV) $(PY) benchmarks/privacy.py
 	$(TEST_ENV) $(PY) benchmarks/scale.py
+	$(TEST_ENV) $(PY) benchmarks/vision.py
 
 clean-venv:
 	rm -rf $(VENV)
