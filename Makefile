@@ -60,6 +60,7 @@ bench: setup
 	$(TEST_ENV) $(PY) benchmarks/text_encoder.py
 	$(TEST_ENV) $(PY) benchmarks/ml100k.py
 	$(TEST_ENV) $(PY) benchmarks/cross_domain.py
+	$(TEST_ENV) $(PY) benchmarks/llm.py --part ranking & $(TEST_ENV) $(PY) benchmarks/llm.py --part lora; wait; $(TEST_ENV) $(PY) benchmarks/llm.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -53,10 +53,13 @@ def _mean_std(values) -> dict:
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--users", type=int, default=6)
+    parser.add_argument("--users", type=int, default=4)
     parser.add_argument("--train-pairs", type=int, default=160)
-    parser.add_argument("--test-pairs", type=int, default=64)
-    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--test-pairs", type=int, default=48)
+    parser.add_argument("--steps", type=int, default=12)
+    parser.add_argument("--part", choices=("ranking", "lora", "all"), default="all",
+                        help="compute only one part (run two processes side by side); 'all' computes what is "
+                             "not cached and writes the JSON")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
 
@@ -73,49 +76,64 @@ def main(argv=None) -> dict:
     t0 = time.perf_counter()
     model = llm_mod.load_llm(progress=True)
     load_s = time.perf_counter() - t0
-    speed = llm_mod.throughput(model)
+    speed = llm_mod.throughput(model) if args.part == "all" else {}
     print(f"load {load_s:.1f} s (first load: {first_load}); {speed}", flush=True)
 
     ml = load_movielens_100k()
     texts = item_texts(ml.items)
+    tmap = prompts.item_title(ml.items)
+    short = [tmap[int(i)] for i in ml.items["item_id"]]   # "Title (year)": the LLM embeds the short text
     t0 = time.perf_counter()
     E_mini_all = encode_texts(texts, model="minilm")
+    E_mini_short = encode_texts(short, model="minilm")
     mini_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    E_llm_all = model.embed(texts, progress=True)
-    llm_embed_s = time.perf_counter() - t0
-    print(f"embeddings: MiniLM {mini_s:.1f} s, SmolLM2 {llm_embed_s:.1f} s", flush=True)
-    tmap = prompts.item_title(ml.items)
+    llm_embed_s = None
+    if args.part in ("ranking", "all"):
+        t0 = time.perf_counter()
+        E_llm_short = model.embed(short, progress=True)
+        llm_embed_s = time.perf_counter() - t0
+        print(f"embeddings: MiniLM {mini_s:.1f} s (two texts per item), SmolLM2 {llm_embed_s:.1f} s", flush=True)
 
     runs = []
     for seed in args.seeds:
-        settings = {"seed": seed, "users": args.users, "variants": VARIANTS, "train_pairs": args.train_pairs,
-                    "test_pairs": args.test_pairs, "steps": args.steps, "v": 1}
-        path = cache.entry("results", "llm-benchmark", cache.content_key(settings, llm_mod.SMOLLM2_SHA256), ".json")
-        hit = cache.load_json(path)
-        if hit is not None:
-            runs.append(hit)
-            print(f"seed {seed}: cached", flush=True)
-            continue
-        t_seed = time.perf_counter()
+        run = {"seed": seed}
         split = coldstart.cold_item_holdout(ml.ratings, seed=seed)
         titles = [tmap[int(i)] for i in split.item_ids]
         years = ml.items.set_index("item_id").reindex(split.item_ids)["year"].to_numpy()
         ids = ml.items["item_id"].to_numpy()
-        emb = {"MiniLM": align_item_features(split, ids, E_mini_all), "SmolLM2": align_item_features(split, ids, E_llm_all)}
-        users = np.random.default_rng(seed).choice(ranking.eligible_users(split), args.users, replace=False)
-        table = ranking.ranking_table(model, split, titles, years, emb, users, variants=VARIANTS, seed=seed)
-        print(f"seed {seed} ranking ({time.perf_counter() - t_seed:.0f} s): "
-              f"{ {k: round(v, 3) for k, v in table['cold']['ndcg'].items()} }", flush=True)
-        exp = lora.lora_experiment(model, split, titles, seed=seed, n_train=args.train_pairs, n_test=args.test_pairs,
-                                   steps=args.steps, progress=True)
-        test = lora.yes_no_pairs(split, titles, args.test_pairs, "test", seed=seed + 1000)
-        exp["baselines"] = lora.pair_baselines(split, test, emb)
-        print(f"seed {seed} LoRA: {exp['auc_zero_shot']:.3f} -> {exp['auc_lora']:.3f}; {exp['baselines']}", flush=True)
-        run = {"seed": seed, "ranking": table, "lora": exp, "seconds": time.perf_counter() - t_seed}
-        cache.save_json(path, run)
+        for part in ("ranking", "lora"):
+            settings = {"seed": seed, "part": part, "users": args.users, "variants": VARIANTS,
+                        "train_pairs": args.train_pairs, "test_pairs": args.test_pairs, "steps": args.steps, "v": 2}
+            path = cache.entry("results", "llm-benchmark", cache.content_key(settings, llm_mod.SMOLLM2_SHA256), ".json")
+            hit = cache.load_json(path)
+            if hit is not None:
+                run[part] = hit
+                print(f"seed {seed} {part}: cached", flush=True)
+                continue
+            if args.part not in (part, "all"):
+                continue
+            t_part = time.perf_counter()
+            if part == "ranking":
+                emb = {"MiniLM": align_item_features(split, ids, E_mini_all),
+                       "MiniLM (title)": align_item_features(split, ids, E_mini_short),
+                       "SmolLM2 (title)": align_item_features(split, ids, E_llm_short)}
+                users = np.random.default_rng(seed).choice(ranking.eligible_users(split), args.users, replace=False)
+                res = ranking.ranking_table(model, split, titles, years, emb, users, variants=VARIANTS, seed=seed,
+                                            progress=True)
+                print(f"seed {seed} ranking: { {k: round(v, 3) for k, v in res['cold']['ndcg'].items()} }", flush=True)
+            else:
+                res = lora.lora_experiment(model, split, titles, seed=seed, n_train=args.train_pairs,
+                                           n_test=args.test_pairs, steps=args.steps, progress=True)
+                test = lora.yes_no_pairs(split, titles, args.test_pairs, "test", seed=seed + 1000)
+                res["baselines"] = lora.pair_baselines(split, test, {"MiniLM": align_item_features(split, ids, E_mini_all)})
+                print(f"seed {seed} LoRA: {res['auc_zero_shot']:.3f} -> {res['auc_lora']:.3f}; {res['baselines']}", flush=True)
+            res["seconds"] = time.perf_counter() - t_part
+            cache.save_json(path, res)
+            run[part] = res
         runs.append(run)
-        _write(args, runs, model, load_s, first_load, speed, mini_s, llm_embed_s, start)
+    if args.part != "all" or not all("ranking" in r and "lora" in r for r in runs):
+        print(f"part {args.part} done; run --part all to write {args.out}")
+        return {}
     return _write(args, runs, model, load_s, first_load, speed, mini_s, llm_embed_s, start, final=True)
 
 
@@ -131,6 +149,8 @@ def _write(args, runs, model, load_s, first_load, speed, mini_s, llm_embed_s, st
     summary["lora_baselines"] = {n: _mean_std([r["lora"]["baselines"][n] for r in runs])
                                  for n in runs[0]["lora"]["baselines"]}
     first = runs[0]["lora"]
+    ranking_s = [r["ranking"]["seconds"] for r in runs]
+    lora_s = [r["lora"]["seconds"] for r in runs]
     cold = summary["ranking"]["cold"]
     goals = {"llm_beats_popularity_on_cold": cold["LLM: enjoyed"]["mean"] > cold["popularity of the release year"]["mean"],
              "lora_gain_at_least_0.05": summary["lora"]["gain"]["mean"] >= 0.05}
@@ -139,8 +159,11 @@ def _write(args, runs, model, load_s, first_load, speed, mini_s, llm_embed_s, st
                     "python": platform.python_version(), "total_seconds": round(time.perf_counter() - start, 1)},
            "speed": {"load_s": load_s, "first_load": first_load, **speed, "parameters": model.info["parameters"],
                      "file_mb": model.info["file_mb"], "float32_mb": model.info["float32_mb"]},
-           "embedding_seconds": {"MiniLM (1,682 items)": mini_s, "SmolLM2 (1,682 items)": llm_embed_s},
-           "lora_cost": {k: first[k] for k in ("trainable", "total", "seconds_per_step", "rank", "batch_size")},
+           "embedding_seconds": {"MiniLM (1,682 items, long and short text)": mini_s,
+                                 "SmolLM2 (1,682 short titles)": llm_embed_s},
+           "part_seconds": {"ranking_per_seed": ranking_s, "lora_per_seed": lora_s},
+           "lora_cost": {k: first[k] for k in ("trainable", "total", "seconds_per_step", "rank", "batch_size",
+                                               "top_layers")},
            "summary": summary, "goals": goals, "runs": runs}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=1, default=float))

@@ -57,7 +57,7 @@ def answer_ids(llm: Any) -> tuple[int, int]:
 
 
 def yes_no_pairs(split: Any, titles: Sequence[str], n_pairs: int, part: str = "train", seed: int = 0,
-                 n_liked: int = 5, n_disliked: int = 3, like_threshold: float = 4.0) -> pd.DataFrame:
+                 n_liked: int = 4, n_disliked: int = 2, like_threshold: float = 4.0) -> pd.DataFrame:
     """Balanced (user, target, Yes/No) pairs with their TALLRec prompts.
 
     Args:
