@@ -10,11 +10,11 @@ from translearn_lib.grading import Question, checks
 
 
 # ----------------------------------------------------------- q1: continuation log-likelihood
-def _q1_inputs(seed):
+def _q1_inputs(seed, huge=False):
     rng = np.random.default_rng(seed)
     V, p, m = int(rng.integers(8, 20)), int(rng.integers(2, 6)), int(rng.integers(1, 5))
     ids = rng.integers(0, V, size=p + m).tolist()
-    logits = rng.normal(scale=4.0, size=(p + m, V)) + float(rng.choice([0.0, 800.0]))  # sometimes huge
+    logits = rng.normal(scale=4.0, size=(p + m, V)) + (800.0 if huge else 0.0)  # huge logits overflow exp
     return logits, ids, p
 
 
@@ -27,13 +27,13 @@ def _reference_q1(logits, ids, p):
 def probe_q1(ns, seed):
     out = []
     for s in range(3):
-        logits, ids, p = _q1_inputs(seed + s)
+        logits, ids, p = _q1_inputs(seed + s, huge=s == 0)
         out.append(float(checks.call(checks.get_function(ns, "continuation_logprob"), logits.copy(), list(ids), p)))
     return out
 
 
 def judge_q1(seed, data):
-    want = [_reference_q1(*_q1_inputs(seed + s)) for s in range(3)]
+    want = [_reference_q1(*_q1_inputs(seed + s, huge=s == 0)) for s in range(3)]
     got = np.asarray(data, float)
     if not np.isfinite(got).all():
         raise AssertionError("a result is nan/inf: subtract the row maximum before exp (stable log-softmax)")
@@ -45,7 +45,9 @@ def _q2_inputs(seed):
     rng = np.random.default_rng(seed)
     n = int(rng.integers(6, 12))
     lengths = rng.integers(1, 6, size=n)
-    means = np.round(rng.normal(-2.0, 1.0, size=n), 1)        # rounding makes ties
+    means = np.round(rng.normal(-2.0, 1.0, size=n) * 4) / 4    # quarter steps: exact in floating point, and ties
+    top = rng.choice(n, size=2, replace=False)
+    means[top] = means.max() + 0.5                           # the two best tie: the lower index comes first
     return (means * lengths).tolist(), lengths.tolist(), int(rng.integers(2, 5))
 
 
@@ -74,10 +76,12 @@ def _q3_inputs(seed):
     rng = np.random.default_rng(seed)
     n_rows = int(rng.integers(5, 10))
     titles = rng.choice(_NAMES, size=n_rows, replace=False).tolist()
+    n = int(rng.integers(2, 4))
     ratings = rng.integers(1, 6, size=n_rows)
-    ratings[0] = 5
+    ratings[rng.choice(n_rows, size=n + 2, replace=False)] = rng.integers(4, 6, size=n + 2)  # more liked than n
+    ratings[rng.choice(n_rows)] = 2                            # and at least one disliked film
     times = rng.integers(0, 6, size=n_rows) * 10               # repeated timestamps: stable order matters
-    return {"title": titles, "rating": ratings.tolist(), "timestamp": times.tolist()}, int(rng.integers(2, 5))
+    return {"title": titles, "rating": ratings.tolist(), "timestamp": times.tolist()}, n
 
 
 def _reference_q3(cols, n):
@@ -106,8 +110,9 @@ def judge_q3(seed, data):
 # ------------------------------------------------------------------- q4: LoRA trainable weights
 def _q4_inputs(seed):
     rng = np.random.default_rng(seed)
-    shapes = [tuple(int(x) for x in rng.integers(2, 12, size=int(rng.integers(2, 4)))) for _ in range(int(rng.integers(1, 4)))]
-    return shapes, int(rng.integers(1, 9)), int(rng.integers(1, 31))
+    shapes = [tuple(int(x) for x in rng.integers(2, 12, size=3))]          # a 3-d kernel, like a query kernel
+    shapes += [tuple(int(x) for x in rng.integers(2, 12, size=int(rng.integers(2, 4)))) for _ in range(int(rng.integers(0, 3)))]
+    return shapes, int(rng.integers(1, 9)), int(rng.integers(2, 31))
 
 
 def probe_q4(ns, seed):
