@@ -60,6 +60,10 @@ def main(argv=None) -> dict:
     parser.add_argument("--part", choices=("ranking", "lora", "all"), default="all",
                         help="compute only one part (run two processes side by side); 'all' computes what is "
                              "not cached and writes the JSON")
+    parser.add_argument("--cached-only", action="store_true",
+                        help="with --part all: write the JSON from the seeds whose parts are both cached, compute nothing")
+    parser.add_argument("--embed-seconds", type=float, default=None,
+                        help="with --cached-only: the SmolLM2 embedding time printed by the --part ranking run")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
 
@@ -87,8 +91,8 @@ def main(argv=None) -> dict:
     E_mini_all = encode_texts(texts, model="minilm")
     E_mini_short = encode_texts(short, model="minilm")
     mini_s = time.perf_counter() - t0
-    llm_embed_s = None
-    if args.part in ("ranking", "all"):
+    llm_embed_s = args.embed_seconds
+    if args.part in ("ranking", "all") and not args.cached_only:
         t0 = time.perf_counter()
         E_llm_short = model.embed(short, progress=True)
         llm_embed_s = time.perf_counter() - t0
@@ -110,7 +114,7 @@ def main(argv=None) -> dict:
                 run[part] = hit
                 print(f"seed {seed} {part}: cached", flush=True)
                 continue
-            if args.part not in (part, "all"):
+            if args.part not in (part, "all") or args.cached_only:
                 continue
             t_part = time.perf_counter()
             if part == "ranking":
@@ -131,7 +135,10 @@ def main(argv=None) -> dict:
             cache.save_json(path, res)
             run[part] = res
         runs.append(run)
-    if args.part != "all" or not all("ranking" in r and "lora" in r for r in runs):
+    if args.cached_only:
+        runs = [r for r in runs if "ranking" in r and "lora" in r]
+        args.seeds = [r["seed"] for r in runs]
+    if args.part != "all" or not runs or not all("ranking" in r and "lora" in r for r in runs):
         print(f"part {args.part} done; run --part all to write {args.out}")
         return {}
     return _write(args, runs, model, load_s, first_load, speed, mini_s, llm_embed_s, start, final=True)

@@ -192,12 +192,12 @@ def test_embed_is_unit_norm_and_lora_starts_as_the_identity(llm):
     E = llm.embed(["Star Wars (1977)", "Toy Story (1995)"], cache=False)
     assert E.shape == (2, 576) and np.allclose(np.linalg.norm(E, axis=1), 1.0, atol=1e-5)
     ps = ["User's liked movies: Alien (1979).\nAnswer:", "Will they like it? Answer:"]
-    before = lora.yes_no_scores(llm, ps)
     yes, no = lora.answer_ids(llm)
-    h = llm.hidden_states(np.asarray([llm.encode(ps[0])]))
-    logits = llm.logits_of(h)[0, -1]
-    assert before[0] == pytest.approx(logits[yes] - logits[no], abs=1e-3)
-    variables = lora.enable_lora(llm, rank=4, seed=0)
+    before = []
+    for p in ps:   # the base model's Yes - No margin, from the already traced forward pass
+        logits = llm.logits_of(llm.hidden_states(np.asarray([llm.encode(p)])))[0, -1]
+        before.append(logits[yes] - logits[no])
+    variables = lora.enable_lora(llm, rank=4, seed=0)   # traced passes are dropped: one new trace below
     assert sum(int(np.prod(v.shape)) for v in variables) == 844_800
-    np.testing.assert_allclose(lora.yes_no_scores(llm, ps), before, atol=1e-4)  # B = 0: identical
+    np.testing.assert_allclose(lora.yes_no_scores(llm, ps), before, atol=1e-3)  # B = 0: the base model
     lora.disable_lora(llm)
