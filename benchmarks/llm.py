@@ -135,10 +135,10 @@ def main(argv=None) -> dict:
             cache.save_json(path, res)
             run[part] = res
         runs.append(run)
-    if args.cached_only:
-        runs = [r for r in runs if "ranking" in r and "lora" in r]
-        args.seeds = [r["seed"] for r in runs]
-    if args.part != "all" or not runs or not all("ranking" in r and "lora" in r for r in runs):
+    if args.cached_only:  # each part summarised over the seeds it has finished
+        runs = [r for r in runs if "ranking" in r or "lora" in r]
+    if args.part != "all" or not any("ranking" in r for r in runs) or not any("lora" in r for r in runs) or \
+            (not args.cached_only and not all("ranking" in r and "lora" in r for r in runs)):
         print(f"part {args.part} done; run --part all to write {args.out}")
         return {}
     return _write(args, runs, model, load_s, first_load, speed, mini_s, llm_embed_s, start, final=True)
@@ -146,22 +146,25 @@ def main(argv=None) -> dict:
 
 def _write(args, runs, model, load_s, first_load, speed, mini_s, llm_embed_s, start, final=False) -> dict:
 
+    rank_runs = [r for r in runs if "ranking" in r]
+    lora_runs = [r for r in runs if "lora" in r]
     summary = {"ranking": {}, "order": {}, "lora": {}}
     for kind in ("cold", "warm"):
-        names = list(runs[0]["ranking"][kind]["ndcg"])
-        summary["ranking"][kind] = {n: _mean_std([r["ranking"][kind]["ndcg"][n] for r in runs]) for n in names}
-        summary["order"][kind] = {m: _mean_std([r["ranking"][kind]["order"][m] for r in runs])
+        names = list(rank_runs[0]["ranking"][kind]["ndcg"])
+        summary["ranking"][kind] = {n: _mean_std([r["ranking"][kind]["ndcg"][n] for r in rank_runs]) for n in names}
+        summary["order"][kind] = {m: _mean_std([r["ranking"][kind]["order"][m] for r in rank_runs])
                                   for m in ("kendall_tau", "top1_agreement", "ndcg_gap")}
-    summary["lora"] = {m: _mean_std([r["lora"][m] for r in runs]) for m in ("auc_zero_shot", "auc_lora", "gain")}
-    summary["lora_baselines"] = {n: _mean_std([r["lora"]["baselines"][n] for r in runs])
-                                 for n in runs[0]["lora"]["baselines"]}
-    first = runs[0]["lora"]
-    ranking_s = [r["ranking"]["seconds"] for r in runs]
-    lora_s = [r["lora"]["seconds"] for r in runs]
+    summary["lora"] = {m: _mean_std([r["lora"][m] for r in lora_runs]) for m in ("auc_zero_shot", "auc_lora", "gain")}
+    summary["lora_baselines"] = {n: _mean_std([r["lora"]["baselines"][n] for r in lora_runs])
+                                 for n in lora_runs[0]["lora"]["baselines"]}
+    first = lora_runs[0]["lora"]
+    ranking_s = [r["ranking"]["seconds"] for r in rank_runs]
+    lora_s = [r["lora"]["seconds"] for r in lora_runs]
     cold = summary["ranking"]["cold"]
     goals = {"llm_beats_popularity_on_cold": cold["LLM: enjoyed"]["mean"] > cold["popularity of the release year"]["mean"],
              "lora_gain_at_least_0.05": summary["lora"]["gain"]["mean"] >= 0.05}
-    out = {"meta": {"seeds": args.seeds, "users": args.users, "candidates": 20, "k": 10, "variants": list(VARIANTS),
+    out = {"meta": {"seeds": args.seeds, "ranking_seeds": [r["seed"] for r in rank_runs],
+                    "lora_seeds": [r["seed"] for r in lora_runs], "users": args.users, "candidates": 20, "k": 10, "variants": list(VARIANTS),
                     "train_pairs": args.train_pairs, "test_pairs": args.test_pairs, "steps": args.steps,
                     "python": platform.python_version(), "total_seconds": round(time.perf_counter() - start, 1)},
            "speed": {"load_s": load_s, "first_load": first_load, **speed, "parameters": model.info["parameters"],
