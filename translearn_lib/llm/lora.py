@@ -295,7 +295,9 @@ def train_lora(llm: Any, pairs: pd.DataFrame, steps: int = 20, batch_size: int =
 def _layer_index(path: str) -> int:
     import re
 
-    m = re.search(r"transformer_layer_(\d+)/", path)
+    from translearn_lib.encoders._kerashub import LAYER_PREFIX
+
+    m = re.search(rf"{LAYER_PREFIX}(\d+)/", path)
     if m is None:
         raise ValueError(f"cannot tell the layer of variable {path!r}")
     return int(m.group(1))
