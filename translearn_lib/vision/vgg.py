@@ -38,6 +38,7 @@ from translearn_lib import cache as keyed_cache
 from translearn_lib import config
 from translearn_lib import keras_transfer as kt
 from translearn_lib.datasets.digits import resize_images
+from translearn_lib.envcheck import display_path
 
 #: smallest side VGG16 accepts: five 2 x 2 max-poolings halve 32 down to 1
 MIN_SIDE = 32
@@ -183,9 +184,9 @@ def imagenet_status() -> str:
     """
     path = imagenet_weights_file()
     if path is not None:
-        return f"ImageNet weights cached at {path}: weights='imagenet' uses them"
+        return f"ImageNet weights cached at {display_path(path)}: weights='imagenet' uses them"
     if config.is_offline():
-        return (f"ImageNet weights not cached ({keras_cache_dir() / IMAGENET_NOTOP_FILE} missing) and the course "
+        return (f"ImageNet weights not cached ({display_path(keras_cache_dir() / IMAGENET_NOTOP_FILE)} missing) and the course "
                 "is offline (TRANSLEARN_OFFLINE=1): weights='imagenet' falls back to the MNIST-pretrained weights")
     return "ImageNet weights not cached; online, so weights='imagenet' lets Keras download them (58.9 MB)"
 
