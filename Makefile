@@ -86,7 +86,7 @@ bench: setup
 	$(TEST_ENV) $(PY) benchmarks/privacy.py
 	$(TEST_ENV) $(PY) benchmarks/scale.py
 	$(TEST_ENV) $(PY) benchmarks/vision.py
-	$(TEST_ENV) $(PY) benchmarks/llm.py --part ranking & $(TEST_ENV) $(PY) benchmarks/llm.py --part lora; wait; $(TEST_ENV) $(PY) benchmarks/llm.py
+	$(TEST_ENV) $(PY) benchmarks/llm.py
 
 clean-venv:
 	rm -rf $(VENV)
