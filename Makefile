@@ -85,6 +85,8 @@ bench: setup
 	$(TEST_ENV) $(PY) benchmarks/bandits.py
 	$(TEST_ENV) $(PY) benchmarks/privacy.py
 	$(TEST_ENV) $(PY) benchmarks/scale.py
+	$(TEST_ENV) $(PY) benchmarks/vision.py
+	$(TEST_ENV) $(PY) benchmarks/llm.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -518,7 +518,8 @@ def fine_tune_bn_recipe(source, x, y, x_test, y_test, recipe: str = "BN layers f
 
 def classifier_learning_curve(strategies: Sequence[Strategy], x_train, y_train, x_test, y_test,
                               shares: Sequence[float], seeds: Sequence[int] = (config.DEFAULT_SEED,),
-                              min_per_class: int = 1, progress: bool | None = None) -> pd.DataFrame:
+                              min_per_class: int = 1, progress: bool | None = None,
+                              subsample: Callable[[float, int], np.ndarray] | None = None) -> pd.DataFrame:
     """Target test accuracy of each strategy as the labelled target data grows.
 
     A thin adapter onto :func:`translearn_lib.experiments.curves.learning_curve`, the course's one
@@ -543,6 +544,8 @@ def classifier_learning_curve(strategies: Sequence[Strategy], x_train, y_train, 
         seeds: one run per seed (subset, head initialisation, batch order).
         min_per_class: every class keeps at least this many examples.
         progress: show a progress bar (``None``: only interactively).
+        subsample: ``(share, seed) -> indices`` of the training cut, replacing the stratified share
+            (e.g. a fixed number of labels per class, chapter 07).
 
     Returns:
         pd.DataFrame: one row per run with columns ``strategy, share, seed, n_train, accuracy, seconds``;
@@ -577,8 +580,9 @@ def classifier_learning_curve(strategies: Sequence[Strategy], x_train, y_train, 
         optimizer_start = [np.array(v.numpy()) for v in model.optimizer.variables]
         prepared[strategy.name] = (model, optimizer_start, {seed: strategy.build(seed).get_weights() for seed in seeds})
 
-    def subsample(share, seed):
-        return stratified_subset(y_train, share, seed=seed, min_per_class=min_per_class)
+    if subsample is None:
+        def subsample(share, seed):
+            return stratified_subset(y_train, share, seed=seed, min_per_class=min_per_class)
 
     def fit_evaluate(name, strategy, idx, seed):
         model, optimizer_start, start = prepared[name]

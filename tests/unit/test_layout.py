@@ -24,7 +24,7 @@ LIB = ROOT / "translearn_lib"
 MODULES = sorted(p for p in LIB.rglob("*.py") if "__pycache__" not in p.parts)
 #: modules that serve several chapters on purpose (see docs/library.md)
 SHARED = {"config.py", "cache.py", "embeddings.py", "plots.py", "metrics.py", "splits.py", "envcheck.py",
-          "experiments/curves.py", "datasets/movielens.py"}
+          "experiments/curves.py", "datasets/movielens.py", "encoders/_kerashub.py"}
 TAUGHT = re.compile(r"Taught in (notebooks/\d\d_[a-z0-9_]+\.ipynb)")
 
 

@@ -232,6 +232,70 @@ def lora_top_layer(backbone: Any, rank: int, target_layer_names=FEEDFORWARD_LORA
     return top, variables
 
 
+# ----------------------------------------------------------------------------------------------
+# Llama (chapter 10): where each GGUF tensor goes in a KerasHub ``LlamaBackbone``
+# ----------------------------------------------------------------------------------------------
+
+#: GGUF tensor name (per block) -> (attribute path inside ``LlamaTransformerDecoder``, kind)
+_LLAMA_BLOCK = {
+    "attn_norm": ("_self_attention_layernorm.scale", "vector"),
+    "ffn_norm": ("_feedforward_layernorm.scale", "vector"),
+    "attn_q": ("_self_attention_layer._query_dense.kernel", "heads_in"),
+    "attn_k": ("_self_attention_layer._key_dense.kernel", "heads_in"),
+    "attn_v": ("_self_attention_layer._value_dense.kernel", "heads_in"),
+    "attn_output": ("_self_attention_layer._output_dense.kernel", "heads_out"),
+    "ffn_gate": ("_feedforward_gate_dense.kernel", "dense"),
+    "ffn_up": ("_feedforward_intermediate_dense.kernel", "dense"),
+    "ffn_down": ("_feedforward_output_dense.kernel", "dense"),
+}
+
+
+def _resolve(obj: Any, dotted: str):
+    for part in dotted.split("."):
+        if not hasattr(obj, part):
+            raise _internals_error(f"{type(obj).__name__} has no attribute {part!r} (looking for {dotted})")
+        obj = getattr(obj, part)
+    return obj
+
+
+def llama_variables(backbone: Any) -> dict:
+    """Every weight of a KerasHub ``LlamaBackbone`` under its GGUF (llama.cpp) tensor name.
+
+    ``token_embd.weight`` -> the (tied) token embedding, ``output_norm.weight`` -> the final RMS norm,
+    ``blk.{i}.{attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down, attn_norm, ffn_norm}.weight``
+    -> the decoder layer's variables. Each value is ``(variable, kind)``: ``kind`` says how a GGUF
+    matrix stored (out, in) becomes the Keras kernel: ``"dense"`` transpose; ``"heads_in"`` transpose
+    then reshape to ``(hidden, heads, head_dim)``; ``"heads_out"`` transpose then reshape to
+    ``(heads, head_dim, hidden)``; ``"vector"`` / ``"embedding"`` as stored.
+
+    Args:
+        backbone: a ``keras_hub.models.LlamaBackbone``.
+
+    Returns:
+        dict: GGUF name -> ``(keras.Variable, kind)``.
+
+    Raises:
+        KerasHubInternalsError: a sub-layer is missing (KerasHub changed its Llama decoder).
+
+    Taught in notebooks/10_generative_llms.ipynb.
+    """
+    out = {"token_embd.weight": (backbone.get_layer("token_embedding").embeddings, "embedding"),
+           "output_norm.weight": (backbone.get_layer("sequence_output_layernorm").scale, "vector")}
+    for i in range(backbone.num_layers):
+        layer = backbone.get_layer(f"{LAYER_PREFIX}{i}")
+        for gguf_name, (path, kind) in _LLAMA_BLOCK.items():
+            out[f"blk.{i}.{gguf_name}.weight"] = (_resolve(layer, path), kind)
+    return out
+
+
+def lora_rank(backbone: Any) -> int | None:
+    """The rank of the LoRA adapters ``backbone.enable_lora`` added, or ``None`` if it was never called.
+
+    Taught in notebooks/10_generative_llms.ipynb.
+    """
+    return getattr(backbone, "_lora_rank", None) if getattr(backbone, "_lora_enabled_layers", None) else None
+
+
 __all__ = ["LAYER_PREFIX", "KerasHubInternalsError", "FeedForwardParts", "kerashub_version", "transformer_layers",
            "check_post_norm", "attention_sub_block", "feedforward_parts", "feedforward_sub_block",
-           "check_layer_split", "FEEDFORWARD_LORA_TARGETS", "lora_top_layer"]
+           "check_layer_split", "FEEDFORWARD_LORA_TARGETS", "lora_top_layer", "llama_variables", "lora_rank"]
