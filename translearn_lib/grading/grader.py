@@ -150,20 +150,13 @@ class Report:
         lines.append("")
         lines.append(f"Total: {self.total}/{self.max_total} points "
                      f"({n_pass} of {len(self.questions)} questions passed) in {self.seconds:.1f} s")
-        if self.refused:
-            lines.append("")
-            lines.append("Refused by the sandbox:")
-            for r in self.refused:
-                wrapped = textwrap.wrap(r, width - 4) or [""]
-                lines.append("  - " + wrapped[0])
-                lines.extend("    " + more for more in wrapped[1:])
-        if self.notes:
-            lines.append("")
-            lines.append("Notes:")
-            for note in self.notes:
-                wrapped = textwrap.wrap(note, width - 4) or [""]
-                lines.append("  - " + wrapped[0])
-                lines.extend("    " + more for more in wrapped[1:])
+        for title, items in (("Refused by the sandbox:", self.refused), ("Notes:", self.notes)):
+            if items:
+                lines += ["", title]
+                for item in items:
+                    wrapped = textwrap.wrap(item, width - 4) or [""]
+                    lines.append("  - " + wrapped[0])
+                    lines.extend("    " + more for more in wrapped[1:])
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
