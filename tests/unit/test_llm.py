@@ -81,6 +81,9 @@ def test_history_is_recent_liked_training_items_oldest_first():
         prompts.ranking_prompt([], "enjoyed")
     assert prompts.yes_no_prompt(["A"], [], "B").endswith('like the movie "B"? Answer Yes or No.\nAnswer:')
     assert "disliked movies: none" in prompts.yes_no_prompt(["A"], [], "B")
+    assert "liked movies: none" in prompts.yes_no_prompt([], ["A"], "B")
+    with pytest.raises(ValueError, match="history is empty"):
+        prompts.yes_no_prompt([], [], "B")
 
 
 def test_match_catalogue_finds_known_titles_and_flags_invented_ones():
@@ -141,6 +144,18 @@ def test_pair_auc_and_yes_no_pairs_balance():
     assert all((u, i) in keys for u, i in zip(te["user"], te["item"]))
     with pytest.raises(ValueError, match="part"):
         lora.yes_no_pairs(split, titles, 20, "valid")
+    with pytest.raises(ValueError, match="history"):
+        lora.yes_no_pairs(split, titles, 20, "train", history=0)
+    with pytest.raises(ValueError, match="on_every"):      # checked before the model is touched
+        lora.train_lora(None, tr, steps=4, batch_size=4, every=2)
+    with pytest.raises(ValueError, match="every must be"):
+        lora.train_lora(None, tr, steps=4, batch_size=4, every=0, on_every=print)
+    # the prompt lists the user's `history` most recent rated training films, liked and disliked together
+    short = lora.yes_no_pairs(split, titles, 20, "train", seed=0, history=3)
+    for p in short["prompt"]:
+        lines = p.split(chr(10))
+        named = [t for line in lines[:2] for t in line.split(": ", 1)[1].rstrip(".").split("; ") if t != "none"]
+        assert 1 <= len(named) <= 3
 
 
 # ------------------------------------------------------------------ the model

@@ -57,8 +57,12 @@ def answer_ids(llm: Any) -> tuple[int, int]:
 
 
 def yes_no_pairs(split: Any, titles: Sequence[str], n_pairs: int, part: str = "train", seed: int = 0,
-                 n_liked: int = 4, n_disliked: int = 2, like_threshold: float = 4.0) -> pd.DataFrame:
+                 history: int = 10, like_threshold: float = 4.0) -> pd.DataFrame:
     """Balanced (user, target, Yes/No) pairs with their TALLRec prompts.
+
+    As in TALLRec, the history is the user's ``history`` most recent rated training films, split
+    into liked and disliked ones: how many of each a user has is itself a signal (a user who likes
+    most films is likely to say "Yes" again), which a fixed number of each would hide.
 
     Args:
         split: a split with ratings; histories always come from its training part.
@@ -66,14 +70,14 @@ def yes_no_pairs(split: Any, titles: Sequence[str], n_pairs: int, part: str = "t
         n_pairs: pairs to draw (half Yes, half No when enough exist).
         part: where the targets come from: ``"train"`` (then the target is left out of the history) or ``"test"``.
         seed: sampling seed.
-        n_liked, n_disliked: history titles of each kind (the most recent ones).
+        history: how many of the user's most recent rated training films the prompt lists.
         like_threshold: rating that counts as "Yes".
 
     Returns:
         pd.DataFrame: ``user``, ``item``, ``rating``, ``label`` (1 = Yes), ``prompt``.
 
     Raises:
-        ValueError: unknown part, ``n_pairs < 2``, or no eligible pair.
+        ValueError: unknown part, ``n_pairs < 2``, ``history < 1``, or no eligible pair.
 
     Taught in notebooks/10_generative_llms.ipynb.
     """
@@ -81,6 +85,8 @@ def yes_no_pairs(split: Any, titles: Sequence[str], n_pairs: int, part: str = "t
         raise ValueError(f"part must be 'train' or 'test', got {part!r}")
     if n_pairs < 2:
         raise ValueError(f"n_pairs must be at least 2, got {n_pairs}")
+    if history < 1:
+        raise ValueError(f"history must be at least 1, got {history}")
     train = split.train.sort_values(["user", "timestamp", "item"], kind="stable")
     by_user = {u: f for u, f in train.groupby("user", sort=True)}
     targets = split.frame(part)
@@ -97,14 +103,15 @@ def yes_no_pairs(split: Any, titles: Sequence[str], n_pairs: int, part: str = "t
         h = by_user[u]
         if part == "train":
             h = h[h["item"] != i]
-        liked = [titles[j] for j in h.loc[h["rating"] >= like_threshold, "item"].to_numpy()[-n_liked:]]
-        disliked = [titles[j] for j in h.loc[h["rating"] < like_threshold, "item"].to_numpy()[-n_disliked:]]
-        if not liked:
+        h = h.iloc[-history:]
+        liked = [titles[j] for j in h.loc[h["rating"] >= like_threshold, "item"].to_numpy()]
+        disliked = [titles[j] for j in h.loc[h["rating"] < like_threshold, "item"].to_numpy()]
+        if not liked and not disliked:
             continue
         out.append({"user": int(u), "item": int(i), "rating": float(r), "label": int(r >= like_threshold),
                     "prompt": prompts.yes_no_prompt(liked, disliked, titles[i])})
     if not out:
-        raise ValueError(f"no {part} pair has a user with a liked training item")
+        raise ValueError(f"no {part} pair has a user with a rated training item")
     frame = pd.DataFrame(out)
     return frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
 
@@ -221,7 +228,8 @@ def disable_lora(llm: Any) -> None:
 
 
 def train_lora(llm: Any, pairs: pd.DataFrame, steps: int = 20, batch_size: int = 8, learning_rate: float = 2e-3,
-               rank: int = 4, top_layers: int | None = 8, seed: int = 0, progress: bool = False) -> dict:
+               rank: int = 4, top_layers: int | None = 8, seed: int = 0, progress: bool = False,
+               every: int | None = None, on_every: Any = None) -> dict:
     """Train fresh LoRA adapters on Yes/No pairs with Adam (binary cross-entropy on the Yes-No margin).
 
     Batches are drawn without replacement (reshuffled per pass) with ``seed``.
@@ -238,10 +246,13 @@ def train_lora(llm: Any, pairs: pd.DataFrame, steps: int = 20, batch_size: int =
             ``None`` trains every layer's adapters.
         seed: adapter initialisation and batch order.
         progress: tqdm bar.
+        every, on_every: call ``on_every(step)`` after every ``every`` steps (e.g. to measure a held-out
+            AUC along the way; its time is not counted in ``seconds_per_step``).
 
     Returns:
         dict: ``losses`` (per step), ``seconds_per_step`` (median, first step with tracing excluded),
-        ``first_step_s``, ``trainable`` (weights trained), ``total`` (all backbone weights).
+        ``first_step_s``, ``trainable`` (weights trained), ``total`` (all backbone weights),
+        ``checkpoints`` (``[step, on_every(step)]`` pairs).
 
     Taught in notebooks/10_generative_llms.ipynb.
     """
@@ -253,6 +264,8 @@ def train_lora(llm: Any, pairs: pd.DataFrame, steps: int = 20, batch_size: int =
         raise ValueError(f"steps and batch_size must be positive, got {steps} and {batch_size}")
     if len(pairs) < batch_size:
         raise ValueError(f"{len(pairs)} pairs are fewer than one batch of {batch_size}")
+    if every is not None and (int(every) < 1 or on_every is None):
+        raise ValueError(f"every must be a positive integer with an on_every callable, got {every} and {on_every}")
     variables = enable_lora(llm, rank=rank, seed=seed)
     if top_layers is not None:
         n = llm.backbone.num_layers
@@ -276,8 +289,8 @@ def train_lora(llm: Any, pairs: pd.DataFrame, steps: int = 20, batch_size: int =
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(pairs))
     prompts_, labels = pairs["prompt"].tolist(), pairs["label"].to_numpy(np.float32)
-    losses, times, pos = [], [], 0
-    for _ in tqdm(range(steps), desc="LoRA", disable=not progress):
+    losses, times, checkpoints, pos = [], [], [], 0
+    for k in tqdm(range(1, steps + 1), desc="LoRA", disable=not progress):
         if pos + batch_size > len(order):
             order, pos = rng.permutation(len(pairs)), 0
         idx = order[pos:pos + batch_size]
@@ -286,7 +299,9 @@ def train_lora(llm: Any, pairs: pd.DataFrame, steps: int = 20, batch_size: int =
         t0 = time.perf_counter()
         losses.append(float(step(tok, last, labels[idx])))
         times.append(time.perf_counter() - t0)
-    return {"losses": losses, "first_step_s": times[0],
+        if every is not None and k % int(every) == 0:
+            checkpoints.append([k, on_every(k)])
+    return {"losses": losses, "first_step_s": times[0], "checkpoints": checkpoints,
             "seconds_per_step": float(np.median(times[1:])) if len(times) > 1 else times[0],
             "trainable": int(sum(int(np.prod(v.shape)) for v in variables)),
             "total": int(llm.backbone.count_params())}
@@ -346,15 +361,18 @@ def pair_baselines(split: Any, pairs: pd.DataFrame, embeddings: dict | None = No
 
 def lora_experiment(llm: Any, split: Any, titles: Sequence[str], seed: int = 0, n_train: int = 256,
                     n_test: int = 128, steps: int = 40, batch_size: int = 8, rank: int = 4,
-                    learning_rate: float = 2e-3, top_layers: int | None = 8, progress: bool = False) -> dict:
+                    learning_rate: float = 2e-3, top_layers: int | None = 8, progress: bool = False,
+                    curve_every: int | None = None) -> dict:
     """Zero-shot versus LoRA-tuned Yes/No AUC on held-out pairs (train pairs from training data only).
 
-    The adapters are reset to zero at the end, so ``llm`` is the base model again.
+    The adapters are reset to zero at the end, so ``llm`` is the base model again. With
+    ``curve_every``, the held-out AUC is also measured every that many steps (a learning curve:
+    nothing is selected by it, the reported ``auc_lora`` is always the one after the last step).
 
     Returns:
         dict: ``auc_zero_shot``, ``auc_lora``, ``gain``, ``n_train``, ``n_test``, ``steps``,
         ``batch_size``, ``rank``, ``trainable``, ``total``, ``seconds_per_step``, ``first_step_s``,
-        ``losses``, ``train_seconds``.
+        ``losses``, ``train_seconds`` (curve evaluations excluded), ``auc_curve`` (``[step, AUC]``).
 
     Taught in notebooks/10_generative_llms.ipynb.
     """
@@ -362,17 +380,31 @@ def lora_experiment(llm: Any, split: Any, titles: Sequence[str], seed: int = 0, 
     test = yes_no_pairs(split, titles, n_test, "test", seed=seed + 1000)
     enable_lora(llm, rank=rank, seed=seed)  # B = 0: still the base model
     before = yes_no_scores(llm, test["prompt"])
+    eval_s = []
+
+    def held_out_auc(step):
+        t = time.perf_counter()
+        value = pair_auc(yes_no_scores(llm, test["prompt"]), test["label"])
+        eval_s.append(time.perf_counter() - t)
+        return value
+
     t0 = time.perf_counter()
     info = train_lora(llm, train, steps=steps, batch_size=batch_size, learning_rate=learning_rate, rank=rank,
-                      top_layers=top_layers, seed=seed, progress=progress)
-    train_s = time.perf_counter() - t0
-    after = yes_no_scores(llm, test["prompt"])
+                      top_layers=top_layers, seed=seed, progress=progress, every=curve_every,
+                      on_every=held_out_auc if curve_every else None)
+    train_s = time.perf_counter() - t0 - sum(eval_s)
+    a0 = pair_auc(before, test["label"])
+    curve = [[0, a0]] + info["checkpoints"]
+    if curve[-1][0] == steps:
+        a1 = curve[-1][1]
+    else:
+        a1 = pair_auc(yes_no_scores(llm, test["prompt"]), test["label"])
+        curve.append([steps, a1])
     disable_lora(llm)
-    a0, a1 = pair_auc(before, test["label"]), pair_auc(after, test["label"])
     return {"auc_zero_shot": a0, "auc_lora": a1, "gain": a1 - a0, "n_train": len(train), "n_test": len(test),
             "steps": steps, "batch_size": batch_size, "rank": rank, "learning_rate": learning_rate,
             "top_layers": top_layers,
-            "train_seconds": train_s, **{k: info[k] for k in ("trainable", "total", "seconds_per_step",
+            "train_seconds": train_s, "auc_curve": curve, **{k: info[k] for k in ("trainable", "total", "seconds_per_step",
                                                               "first_step_s", "losses")}}
 
 

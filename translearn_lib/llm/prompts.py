@@ -115,14 +115,16 @@ def ranking_prompt(history_titles: Sequence[str], variant: str = "enjoyed", cand
 def yes_no_prompt(liked: Sequence[str], disliked: Sequence[str], target: str) -> str:
     """TALLRec's question: liked and disliked titles, then "Will the user like <target>? ... Answer:".
 
-    An empty disliked list is written as ``"none"``; the liked list must not be empty.
+    An empty list of either kind is written as ``"none"`` (both empty: there is no history to ask about).
 
     Taught in notebooks/10_generative_llms.ipynb.
     """
     if not str(target).strip():
         raise ValueError("the target title is empty")
-    return YES_NO_PROMPT.format(liked=join_titles(liked), disliked=join_titles(disliked) if len(disliked) else "none",
-                                target=target)
+    if not len(liked) and not len(disliked):
+        raise ValueError("the history is empty: give at least one liked or disliked title")
+    return YES_NO_PROMPT.format(liked=join_titles(liked) if len(liked) else "none",
+                                disliked=join_titles(disliked) if len(disliked) else "none", target=target)
 
 
 _YEAR = re.compile(r"\s*\(\d{4}\)\s*$")
