@@ -33,8 +33,9 @@ Run:  TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python benchmarks/vision.py [--seeds 0 1 
       prints). Every cut is cached, so an interrupted run resumes; ``--whole-only --reverse`` in a second
       process fills the expensive whole-network cuts from the other end, ``--assemble`` writes the JSON
       from the cached cuts only. Cost: about 375 + 18 x 120 VGG16 training steps (≈ 0.16 s each on 2 idle
-      cores, so roughly 10 min idle); on the shared machine of the first run the 3-epoch pretraining alone
-      took 27 min and the whole-network cuts did not finish.
+      cores); measured on 2 idle cores with both source models cached: 781 s for the whole grid (about 70 s
+      per whole-network cut). On the shared machine of the first run the 3-epoch pretraining alone took
+      27 min.
 Taught in notebooks/07_vgg16_image_transfer.ipynb.
 """
 
