@@ -22,10 +22,9 @@ against popularity.
 
 Run:  HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/scale.py
       (writes benchmarks/results/scale.json after each part, which notebooks/12_at_scale.ipynb loads
-      and prints). The committed file came from
-      ``--items 3000 --items-1w 1000 --shard-size 250 --append 250 --queries 300 --single 100 --requests 500``
-      on a machine shared with other jobs (load average ≈ 20 on 2 cores): everything up to the 100 k
-      synthetic size took 21 min; the 1 M size did not finish in the time allowed and was stopped.
+      and prints). The committed file came from the defaults on 2 otherwise idle cores: 251 s in all
+      (embedding 124 s, the 1 M synthetic size about 100 s). An earlier run on a machine shared with
+      other jobs (load average ≈ 20) needed 21 min for the sizes up to 100 k.
 Taught in notebooks/12_at_scale.ipynb.
 """
 
