@@ -17,16 +17,17 @@ candidates (sampled candidates: compare rows with each other only).
 **LoRA.** TALLRec-style Yes/No pairs (rating ≥ 4 = Yes; the prompt lists the user's 10 most recent
 rated training films as liked / disliked): ``--train-pairs`` from training interactions,
 ``--test-pairs`` with test targets; AUC of ``logit(Yes) - logit(No)`` zero-shot and after ``--steps``
-LoRA steps (rank 4 on query/value, the top 8 layers' adapters trained, batch 8, Adam 2e-3: 48 steps
-are one pass over 384 pairs), and of non-LLM scorers on the same test pairs. (Version 2 of this
+LoRA steps (rank 4 on query/value, the top 8 layers' adapters trained, batch 8, Adam 2e-3: the
+default 256 steps are two passes over 1,024 pairs; the held-out AUC is also recorded every
+``--curve-every`` steps, as a learning curve), and of non-LLM scorers on the same test pairs. (Version 2 of this
 benchmark used 4 liked + 2 disliked titles, 160 / 48 pairs and 12 steps: 48 test pairs give an AUC
 standard error near 0.08, too coarse to see a 0.05 gain.)
 
-Mean ± std over seeds 0, 1, 2 (split, candidates, pairs and adapter seed). Wall times are from a
-shared 2-core machine and vary with its load.
+Mean ± std over seeds 0, 1, 2 (split, candidates, pairs and adapter seed). Wall times are from 2
+otherwise idle cores (about 100 s of ranking and 800-900 s of LoRA per seed) and grow with any load.
 
-Run:  HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/llm.py [--seeds 0 1 2] [--users 6] [--steps 48]
-      (≈ 40-60 min on 2 idle cores; per-seed parts are cached in the course cache, so a rerun resumes;
+Run:  HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/llm.py [--seeds 0 1 2] [--users 6] [--steps 256]
+      (≈ 50 min on 2 idle cores; per-seed parts are cached in the course cache, so a rerun resumes;
       writes benchmarks/results/llm.json, which notebooks/10_generative_llms.ipynb loads and prints)
 Taught in notebooks/10_generative_llms.ipynb.
 """

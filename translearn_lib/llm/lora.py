@@ -18,7 +18,7 @@ Taught in notebooks/10_generative_llms.ipynb.
 from __future__ import annotations
 
 import time
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -229,7 +229,7 @@ def disable_lora(llm: Any) -> None:
 
 def train_lora(llm: Any, pairs: pd.DataFrame, steps: int = 20, batch_size: int = 8, learning_rate: float = 2e-3,
                rank: int = 4, top_layers: int | None = 8, seed: int = 0, progress: bool = False,
-               every: int | None = None, on_every: Any = None) -> dict:
+               every: int | None = None, on_every: Callable[[int], Any] | None = None) -> dict:
     """Train fresh LoRA adapters on Yes/No pairs with Adam (binary cross-entropy on the Yes-No margin).
 
     Batches are drawn without replacement (reshuffled per pass) with ``seed``.
@@ -382,7 +382,7 @@ def lora_experiment(llm: Any, split: Any, titles: Sequence[str], seed: int = 0, 
     before = yes_no_scores(llm, test["prompt"])
     eval_s = []
 
-    def held_out_auc(step):
+    def held_out_auc(step=None):
         t = time.perf_counter()
         value = pair_auc(yes_no_scores(llm, test["prompt"]), test["label"])
         eval_s.append(time.perf_counter() - t)
@@ -395,11 +395,9 @@ def lora_experiment(llm: Any, split: Any, titles: Sequence[str], seed: int = 0, 
     train_s = time.perf_counter() - t0 - sum(eval_s)
     a0 = pair_auc(before, test["label"])
     curve = [[0, a0]] + info["checkpoints"]
-    if curve[-1][0] == steps:
-        a1 = curve[-1][1]
-    else:
-        a1 = pair_auc(yes_no_scores(llm, test["prompt"]), test["label"])
-        curve.append([steps, a1])
+    if curve[-1][0] != steps:          # the last step was not a checkpoint: measure it now
+        curve.append([steps, held_out_auc()])
+    a1 = curve[-1][1]
     disable_lora(llm)
     return {"auc_zero_shot": a0, "auc_lora": a1, "gain": a1 - a0, "n_train": len(train), "n_test": len(test),
             "steps": steps, "batch_size": batch_size, "rank": rank, "learning_rate": learning_rate,
