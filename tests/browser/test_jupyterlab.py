@@ -83,8 +83,10 @@ def test_quiz_widget_reacts_in_the_browser(page, lab):
     assert question_en.strip() and not _CJK.search(question_en), question_en
     before = quiz.locator(".translearn-feedback").inner_text().strip()
     quiz.locator(".translearn-option").first.click()
+    # wait for the kernel's answer: the feedback starts as a prompt ("Choose an option."), so wait for a change
     page.wait_for_function(
-        "el => el.innerText.trim().length > 0", arg=quiz.locator(".translearn-feedback").element_handle())
+        "([el, before]) => el.innerText.trim().length > 0 && el.innerText.trim() !== before",
+        arg=[quiz.locator(".translearn-feedback").element_handle(), before])
     feedback = quiz.locator(".translearn-feedback").inner_text().strip()
     assert feedback and feedback != before
     assert re.search(r"\d+\s*/\s*\d+", quiz.locator(".translearn-score").inner_text()), "no score shown"
